@@ -1,0 +1,33 @@
+# Thin wrapper around Meson; see README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PYTHON     ?= /usr/bin/python3
+
+.PHONY: all deps check unit system demo demo-stop bench clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+deps:
+	scripts/install-deps.sh
+
+check: deps
+	scripts/check.sh
+
+demo: deps all
+	scripts/demo.sh start
+
+demo-stop:
+	scripts/demo.sh stop
+
+bench: deps all
+	bench/run
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

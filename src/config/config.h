@@ -1,0 +1,77 @@
+/* The INI configuration file. Unknown sections or keys and bad values stop
+ * start-up with "FILE:LINE: [section] key: problem". */
+#ifndef NSUPD_CONFIG_CONFIG_H
+#define NSUPD_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ipaddr.h"
+#include "util/error.h"
+
+#define CONFIG_MAX_LISTEN 16
+
+typedef struct config_listen {
+	char host[IP_STRLEN];   /* numeric address */
+	uint16_t port;
+} config_listen;
+
+typedef struct nsupd_config {
+	/* [server] */
+	config_listen listen[CONFIG_MAX_LISTEN];
+	size_t n_listen;
+	ip_prefix *trusted_proxies;
+	size_t n_trusted_proxies;
+	unsigned threads;              /* HTTP worker threads */
+	unsigned max_connections;
+	unsigned connection_timeout;   /* seconds idle before a connection is closed */
+
+	/* [database] */
+	char *database_url;
+
+	/* [site] */
+	char *site_name;
+	char *base_domain;
+	char *www_host;
+	char *www_ipv4_host;
+	char *www_ipv6_host;
+	bool we_have_tls;
+	char *secret_key;
+
+	/* [dns] */
+	unsigned resolver_timeout;     /* seconds */
+	unsigned update_timeout;       /* seconds */
+	unsigned ttl;                  /* seconds */
+	unsigned unavailable_retry;    /* back-off after a failure, seconds */
+
+	/* [abuse] */
+	char **bad_agents;
+	size_t n_bad_agents;
+	char **bad_hosts;              /* lowercased */
+	size_t n_bad_hosts;
+	ip_prefix *bad_ips;
+	size_t n_bad_ips;
+
+	/* [log] */
+	char *log_level;               /* debug, info, warning, error */
+} nsupd_config;
+
+/* Fills cfg with the defaults. */
+void config_defaults(nsupd_config *cfg);
+
+/* Loads a file on top of the defaults. On failure errbuf holds the message
+ * (file, line, key) and cfg is freed. */
+nsupd_err config_load_file(nsupd_config *cfg, const char *path, char *errbuf, size_t errsize);
+
+/* Same for a string (name is used in messages); for tests. */
+nsupd_err config_load_string(nsupd_config *cfg, const char *text, const char *name,
+			     char *errbuf, size_t errsize);
+
+void config_free(nsupd_config *cfg);
+
+/* "127.0.0.1:8000", "[::1]:8000", "::1" (port def_port). */
+bool config_parse_hostport(const char *text, uint16_t def_port, char *host, size_t hostsize,
+			   uint16_t *port);
+
+#endif

@@ -1,0 +1,76 @@
+/* RFC 2136 client: reads A/AAAA records from a zone's nameserver and
+ * replaces or deletes them with TSIG-signed UPDATE messages. Blocking calls
+ * with bounded time; safe to call from many threads at once. */
+#ifndef NSUPD_DNS_DNS_H
+#define NSUPD_DNS_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ipaddr.h"
+#include "util/error.h"
+
+typedef enum dns_algorithm {
+	DNS_HMAC_MD5,
+	DNS_HMAC_SHA1,
+	DNS_HMAC_SHA224,
+	DNS_HMAC_SHA256,
+	DNS_HMAC_SHA384,
+	DNS_HMAC_SHA512,
+} dns_algorithm;
+
+/* "hmac-sha512" etc. (case-insensitive; "HMAC_SHA512" accepted too). */
+bool dns_algorithm_parse(const char *name, dns_algorithm *out);
+const char *dns_algorithm_name(dns_algorithm alg);   /* "hmac-sha512" */
+unsigned dns_algorithm_bits(dns_algorithm alg);      /* 128 .. 512 */
+
+typedef struct dns_server {
+	ip_addr addr;
+	uint16_t port;   /* 53 unless given */
+} dns_server;
+
+/* "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:5353". */
+bool dns_server_parse(const char *text, dns_server *out);
+/* Inverse of dns_server_parse; out holds at least IP_STRLEN + 8 bytes. */
+void dns_server_format(const dns_server *s, char *out, size_t outsize);
+
+typedef struct dns_zone {
+	const char *zone;          /* origin, e.g. "example.org" */
+	const char *key_name;      /* TSIG key name, e.g. "example.org" */
+	dns_algorithm algorithm;
+	const char *secret_b64;    /* TSIG secret, base64 */
+	dns_server primary;        /* updates go here */
+	dns_server secondary;      /* preferred for queries when has_secondary */
+	bool has_secondary;
+	unsigned query_timeout_ms; /* total time for a query, over all servers and tries */
+	unsigned update_timeout_ms;
+	unsigned ttl;              /* of written records */
+} dns_zone;
+
+/* Why an operation failed, for the server fault message. */
+typedef struct dns_error {
+	char msg[256];             /* e.g. "REFUSED from 127.0.0.1:5353 (update zone example.org)" */
+	int rcode;                 /* DNS rcode when the server answered, else -1 */
+} dns_error;
+
+/* Reads the A (family 4) or AAAA (family 6) RRset of fqdn with RD off, UDP
+ * with TCP fallback on truncation. *found is false for NXDOMAIN/NODATA.
+ * When several records exist, *out is the first one. */
+nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *out, bool *found,
+		    dns_error *err);
+
+/* Replaces the RRset of the address's type with the single address, in one
+ * signed UPDATE (delete RRset + add) over TCP to the primary. */
+nsupd_err dns_replace(const dns_zone *z, const char *fqdn, const ip_addr *addr, dns_error *err);
+
+/* Deletes the A (4) or AAAA (6) RRset in one signed UPDATE. Deleting
+ * something absent is a success. */
+nsupd_err dns_delete(const dns_zone *z, const char *fqdn, int family, dns_error *err);
+
+/* Whether a failure means "the nameserver or key is broken" (transport,
+ * timeout, TSIG): such failures start the zone's back-off. Error rcodes
+ * such as REFUSED or NOTAUTH do not. */
+bool dns_error_is_transport(nsupd_err e);
+
+#endif
