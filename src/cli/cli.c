@@ -1,1 +1,47 @@
-/* placeholder: being written */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void cli_error(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "nsupd: %s\n", line);
+}
+
+bool cli_open_store(cli_ctx *ctx)
+{
+	char errbuf[512] = "";
+	nsupd_err e = store_open(ctx->cfg.database_url, &ctx->store, errbuf, sizeof(errbuf));
+	if (e != NSUPD_OK) {
+		cli_error("cannot open database %s: %s", ctx->cfg.database_url,
+			  errbuf[0] != '\0' ? errbuf : nsupd_strerror(e));
+		return false;
+	}
+	ctx->app.cfg = &ctx->cfg;
+	ctx->app.store = ctx->store;
+	return true;
+}
+
+int cli_migrate(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc > 1) {
+		cli_error("migrate takes no arguments");
+		return CLI_USAGE;
+	}
+	if (!cli_open_store(ctx))
+		return CLI_FAIL;
+	nsupd_err e = store_migrate(ctx->store);
+	if (e != NSUPD_OK) {
+		cli_error("migration failed: %s", nsupd_strerror(e));
+		return CLI_FAIL;
+	}
+	int version = 0, latest = 0;
+	if (store_schema_version(ctx->store, &version, &latest) == NSUPD_OK)
+		printf("database schema at version %d\n", version);
+	return CLI_OK;
+}

@@ -1,5 +1,7 @@
 #include "util/error.h"
 
+#include <stddef.h>
+
 static const char *const messages[NSUPD_ERR__COUNT] = {
 	[NSUPD_OK]                  = "success",
 	[NSUPD_ERR_NOMEM]           = "out of memory",

@@ -1,0 +1,48 @@
+/* Changing a host's records: the glue between core (what to do), dns (doing
+ * it) and store (remembering it). Used by the API handlers and the CLI. */
+#ifndef NSUPD_API_UPDATER_H
+#define NSUPD_API_UPDATER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/dyndns2.h"
+#include "dns/dns.h"
+#include "store/store.h"
+#include "util/arena.h"
+
+typedef struct nsupd_app {
+	const nsupd_config *cfg;
+	store *store;
+} nsupd_app;
+
+/* Fills z from the domain (pointers into d, which must outlive z). Fails
+ * with NSUPD_ERR_DNS_UNAVAILABLE (message in err) while the domain is
+ * disabled or in its back-off window, NSUPD_ERR_DNS_KEY for a bad
+ * algorithm, NSUPD_ERR_INVALID for a bad nameserver address. */
+nsupd_err updater_zone(const nsupd_app *app, const store_domain *d, int64_t now, dns_zone *z,
+		       dns_error *err);
+
+/* After a DNS failure: start the zone's back-off when the failure says the
+ * nameserver or key is broken. */
+void updater_note_failure(const nsupd_app *app, const store_domain *d, nsupd_err e, int64_t now);
+
+/* Runs one address of an update or delete request for host h in domain d.
+ * Adds what happened to ev (counters, messages, pokes) without writing it;
+ * the caller stores ev once per request. With dry_run, nothing is changed
+ * anywhere: the answer tells what would happen. */
+dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_domain *d,
+			 const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
+			 store_host_event *ev, arena *a);
+
+/* Deletes the A and AAAA records of host h (errors are reported, not
+ * fatal: err gets the first failure). */
+nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,
+				 const store_domain *d, dns_error *err);
+
+/* "YYYY-MM-DD HH:MM:SS " + msg, as stored in the *_result_msg fields. */
+char *updater_stamp(arena *a, int64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

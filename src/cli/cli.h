@@ -1,0 +1,34 @@
+/* Subcommands of the nsupd binary. Each returns the process exit status
+ * and prints at most one line to stderr on failure. */
+#ifndef NSUPD_CLI_CLI_H
+#define NSUPD_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "api/updater.h"
+#include "config/config.h"
+#include "store/store.h"
+
+typedef struct cli_ctx {
+	const char *config_path;
+	nsupd_config cfg;
+	store *store;          /* opened by cli_open_store() */
+	nsupd_app app;
+} cli_ctx;
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Prints "nsupd: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens the database named by the configuration; on failure prints the
+ * reason and returns false. */
+bool cli_open_store(cli_ctx *ctx);
+
+int cli_migrate(cli_ctx *ctx, int argc, char **argv);
+int cli_serve(cli_ctx *ctx, int argc, char **argv);
+int cli_user(cli_ctx *ctx, int argc, char **argv);
+int cli_domain(cli_ctx *ctx, int argc, char **argv);
+int cli_host(cli_ctx *ctx, int argc, char **argv);
+
+#endif
