@@ -13,7 +13,8 @@
 bool fqdn_valid_host_label(const char *label);
 
 /* A zone name: two or more labels of letters, digits, '-' and '_', no empty
- * label, at most FQDN_MAX characters; one trailing dot is tolerated. */
+ * label, no label over 63 characters, at most FQDN_MAX characters; one
+ * trailing dot is tolerated. */
 bool fqdn_valid_zone(const char *name);
 
 /* Copies name into out (size FQDN_MAX + 1), lowercased and without a
