@@ -1,1 +1,298 @@
-/* placeholder: being written */
+/* The backend-neutral half of the store: URL parsing, argument checks and
+ * dispatch through struct store_ops. Nothing here knows SQL. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_backend.h"
+#include "util/strutil.h"
+
+struct store {
+	const struct store_ops *ops;
+	void *impl;
+};
+
+static void set_err(char *errbuf, size_t errsize, const char *msg)
+{
+	if (errbuf != NULL && errsize > 0)
+		snprintf(errbuf, errsize, "%s", msg);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+nsupd_err store_open(const char *url, store **out, char *errbuf, size_t errsize)
+{
+	if (out == NULL)
+		return NSUPD_ERR_INVALID;
+	*out = NULL;
+	set_err(errbuf, errsize, "");
+	if (url == NULL || url[0] == '\0') {
+		set_err(errbuf, errsize, "database url is empty");
+		return NSUPD_ERR_CONFIG;
+	}
+
+	const struct store_ops *ops = NULL;
+	const char *target = NULL;
+	if (has_prefix(url, "sqlite:")) {
+		ops = &store_sqlite_ops;
+		target = url + strlen("sqlite:");
+		/* "sqlite:///abs" keeps its leading slash: "//" + "/abs". */
+		if (has_prefix(target, "//"))
+			target += 2;
+		if (target[0] == '\0') {
+			set_err(errbuf, errsize, "sqlite database url has no path");
+			return NSUPD_ERR_CONFIG;
+		}
+	} else if (has_prefix(url, "postgresql:") || has_prefix(url, "postgres:")) {
+		set_err(errbuf, errsize, "PostgreSQL support comes in a later release");
+		return NSUPD_ERR_CONFIG;
+	} else {
+		set_err(errbuf, errsize,
+			"unknown database url scheme (expected sqlite:PATH)");
+		return NSUPD_ERR_CONFIG;
+	}
+
+	store *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		set_err(errbuf, errsize, "out of memory");
+		return NSUPD_ERR_NOMEM;
+	}
+	s->ops = ops;
+	nsupd_err err = ops->open(target, &s->impl, errbuf, errsize);
+	if (err != NSUPD_OK) {
+		free(s);
+		return err;
+	}
+	*out = s;
+	return NSUPD_OK;
+}
+
+void store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	s->ops->close(s->impl);
+	free(s);
+}
+
+nsupd_err store_migrate(store *s)
+{
+	if (s == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->migrate(s->impl);
+}
+
+nsupd_err store_schema_version(store *s, int *version, int *latest)
+{
+	if (s == NULL || version == NULL || latest == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->schema_version(s->impl, version, latest);
+}
+
+/* ---- users ---- */
+
+nsupd_err store_user_add(store *s, const store_user *u, int64_t *id)
+{
+	if (s == NULL || u == NULL || u->name[0] == '\0')
+		return NSUPD_ERR_INVALID;
+	return s->ops->user_add(s->impl, u, id);
+}
+
+nsupd_err store_user_get_by_name(store *s, const char *name, store_user *out)
+{
+	if (s == NULL || name == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->user_get_by_name(s->impl, name, out);
+}
+
+nsupd_err store_user_get(store *s, int64_t id, store_user *out)
+{
+	if (s == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->user_get(s->impl, id, out);
+}
+
+nsupd_err store_user_delete(store *s, int64_t id)
+{
+	if (s == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->user_delete(s->impl, id);
+}
+
+/* ---- domains ---- */
+
+/* Lowercases name into buf and drops one trailing dot, so "Example.ORG."
+ * finds "example.org". false when it does not fit. */
+static bool normalise_name(const char *name, char *buf, size_t size)
+{
+	if (str_copy(buf, name, size) >= size)
+		return false;
+	str_ascii_lower(buf);
+	size_t len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '.')
+		buf[len - 1] = '\0';
+	return true;
+}
+
+nsupd_err store_domain_add(store *s, const store_domain *d, int64_t *id)
+{
+	if (s == NULL || d == NULL)
+		return NSUPD_ERR_INVALID;
+	store_domain c = *d;
+	if (!normalise_name(d->name, c.name, sizeof(c.name)) || c.name[0] == '\0')
+		return NSUPD_ERR_INVALID;
+	return s->ops->domain_add(s->impl, &c, id);
+}
+
+nsupd_err store_domain_get_by_name(store *s, const char *name, store_domain *out)
+{
+	if (s == NULL || name == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	char buf[STORE_NAME_MAX];
+	if (!normalise_name(name, buf, sizeof(buf)) || buf[0] == '\0')
+		return NSUPD_ERR_NOT_FOUND;
+	return s->ops->domain_get_by_name(s->impl, buf, out);
+}
+
+nsupd_err store_domain_get(store *s, int64_t id, store_domain *out)
+{
+	if (s == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->domain_get(s->impl, id, out);
+}
+
+nsupd_err store_domain_set_backoff(store *s, int64_t id, int64_t until)
+{
+	if (s == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->domain_set_backoff(s->impl, id, until);
+}
+
+nsupd_err store_domain_set_available(store *s, int64_t id, bool available)
+{
+	if (s == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->domain_set_available(s->impl, id, available);
+}
+
+nsupd_err store_domain_delete(store *s, int64_t id)
+{
+	if (s == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->domain_delete(s->impl, id);
+}
+
+/* ---- hosts ---- */
+
+void store_host_init(store_host *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->available = true;
+	h->netmask_ipv4 = 32;
+	h->netmask_ipv6 = 64;
+}
+
+nsupd_err store_host_add(store *s, const store_host *h, int64_t *id)
+{
+	if (s == NULL || h == NULL || h->name[0] == '\0' || strchr(h->name, '.') != NULL)
+		return NSUPD_ERR_INVALID;
+	if (h->netmask_ipv4 > 32 || h->netmask_ipv6 > 128)
+		return NSUPD_ERR_INVALID;
+	store_host c = *h;
+	str_ascii_lower(c.name);
+	return s->ops->host_add(s->impl, &c, id);
+}
+
+nsupd_err store_host_get_by_fqdn(store *s, const char *fqdn, store_host *out)
+{
+	if (s == NULL || fqdn == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	/* A host label is followed by a domain of up to 255 bytes; anything
+	 * longer cannot be stored, so it cannot be found either. */
+	char buf[64 + STORE_NAME_MAX];
+	if (!normalise_name(fqdn, buf, sizeof(buf)))
+		return NSUPD_ERR_NOT_FOUND;
+	char *dot = strchr(buf, '.');
+	if (dot == NULL || dot == buf || dot[1] == '\0')
+		return NSUPD_ERR_NOT_FOUND;
+	*dot = '\0';
+	return s->ops->host_get_by_name(s->impl, buf, dot + 1, out);
+}
+
+nsupd_err store_host_get(store *s, int64_t id, store_host *out)
+{
+	if (s == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_get(s->impl, id, out);
+}
+
+nsupd_err store_host_delete(store *s, int64_t id)
+{
+	if (s == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_delete(s->impl, id);
+}
+
+nsupd_err store_host_set_secret(store *s, int64_t id, const char *secret_hash)
+{
+	if (s == NULL || secret_hash == NULL || strlen(secret_hash) >= STORE_HASH_MAX)
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_set_secret(s->impl, id, secret_hash);
+}
+
+nsupd_err store_host_update_settings(store *s, int64_t id, const store_host_settings *set)
+{
+	if (s == NULL || set == NULL)
+		return NSUPD_ERR_INVALID;
+	if ((set->set_netmask_ipv4 && set->netmask_ipv4 > 32) ||
+	    (set->set_netmask_ipv6 && set->netmask_ipv6 > 128) ||
+	    (set->set_comment && set->comment == NULL))
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_update_settings(s->impl, id, set);
+}
+
+nsupd_err store_host_record(store *s, int64_t id, const store_host_event *ev)
+{
+	if (s == NULL || ev == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_record(s->impl, id, ev);
+}
+
+nsupd_err store_host_count(store *s, int64_t *n)
+{
+	if (s == NULL || n == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_count(s->impl, n);
+}
+
+nsupd_err store_host_list_by_domain(store *s, int64_t domain_id, store_host_cb cb, void *ctx)
+{
+	if (s == NULL || cb == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_list_by_domain(s->impl, domain_id, cb, ctx);
+}
+
+/* ---- shared helpers for backends ---- */
+
+size_t store_utf8_cut(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+	if (len <= max)
+		return len;
+	/* s[max] is the first byte left out; while it is a continuation byte
+	 * the sequence it belongs to started inside the kept part, so drop
+	 * that whole sequence. At most 3 steps for valid UTF-8; the bound
+	 * keeps invalid input (a run of continuation bytes) from eating the
+	 * whole string. */
+	size_t cut = max;
+	for (int i = 0; i < 4 && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; i++)
+		cut--;
+	if (((unsigned char)s[cut] & 0xC0) == 0x80)
+		cut = max;
+	return cut;
+}

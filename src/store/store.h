@@ -72,8 +72,24 @@ typedef struct store_host {
 	int64_t created;
 } store_host;
 
-/* Opens "sqlite:PATH" (or "sqlite://PATH", or "sqlite::memory:").
- * errbuf gets a readable reason on failure. */
+/* Opens a database by URL:
+ *   "sqlite:PATH"          PATH relative to the working directory, or absolute
+ *   "sqlite://PATH"        the same (relative)
+ *   "sqlite:///abs/path"   absolute
+ *   "sqlite::memory:"      a private in-memory database, for tests. It lives in
+ *                          ONE connection (each SQLite connection would get its
+ *                          own empty memory database), so calls are serialised
+ *                          and a store_host_cb must not call the store.
+ *   "postgresql://..."     NSUPD_ERR_CONFIG: comes in a later release.
+ * File databases get WAL, foreign keys, synchronous=NORMAL and a 5 s busy
+ * timeout on every connection; up to 64 connections are opened on demand.
+ * errbuf gets a readable reason on failure (never a password).
+ *
+ * Errors of every call below: NSUPD_ERR_NOT_FOUND when the row (or a row it
+ * refers to, such as an owner) does not exist, NSUPD_ERR_EXISTS on a unique
+ * name clash, NSUPD_ERR_INVALID for bad arguments, NSUPD_ERR_DB_BUSY when the
+ * database stayed locked past the busy timeout, NSUPD_ERR_DB otherwise (the
+ * reason is logged). */
 nsupd_err store_open(const char *url, store **out, char *errbuf, size_t errsize);
 void store_close(store *s);
 
@@ -82,25 +98,50 @@ void store_close(store *s);
 nsupd_err store_migrate(store *s);
 nsupd_err store_schema_version(store *s, int *version, int *latest);
 
-/* Users */
+/* Users. Names are stored as given (case-sensitive, like Django's).
+ * created 0 = now; last_login 0 = never. */
 nsupd_err store_user_add(store *s, const store_user *u, int64_t *id);
 nsupd_err store_user_get_by_name(store *s, const char *name, store_user *out);
 nsupd_err store_user_get(store *s, int64_t id, store_user *out);
+/* Also deletes the user's domains, hosts (of all domains the user owned, and
+ * the user's hosts in others' domains) and everything hanging off them. DNS
+ * records are not touched: delete them first. */
+nsupd_err store_user_delete(store *s, int64_t id);
 
-/* Domains (zones) */
+/* Domains (zones). Names are stored lowercase without a trailing dot and
+ * looked up case-insensitively. created 0 = now; backoff_until 0 = none. */
 nsupd_err store_domain_add(store *s, const store_domain *d, int64_t *id);
 nsupd_err store_domain_get_by_name(store *s, const char *name, store_domain *out);
 nsupd_err store_domain_get(store *s, int64_t id, store_domain *out);
 nsupd_err store_domain_set_backoff(store *s, int64_t id, int64_t until);
 nsupd_err store_domain_set_available(store *s, int64_t id, bool available);
+/* Also deletes the domain's hosts (DNS records are not touched). */
+nsupd_err store_domain_delete(store *s, int64_t id);
 
-/* Hosts. fqdn is lowercase; the host is found by splitting at the first dot
- * into name and domain. */
+/* Hosts. The host is found by splitting fqdn at the first dot into name
+ * and domain; case does not matter and one trailing dot is ignored. An fqdn
+ * without a name or a domain part is NSUPD_ERR_NOT_FOUND. */
+
+/* Fills h with the defaults of a new host (available, netmasks 32 and 64,
+ * everything else zero). Start from it before store_host_add: a zeroed
+ * struct would make an unavailable host with netmasks 0. */
+void store_host_init(store_host *h);
+/* Stores name (lowercased), domain_id, owner_id, secret_hash, comment, the
+ * flags, netmasks, counters, messages, last_update_ipv4/6 and tls flags as
+ * given; created = now when 0. `domain` is ignored. */
 nsupd_err store_host_add(store *s, const store_host *h, int64_t *id);
 nsupd_err store_host_get_by_fqdn(store *s, const char *fqdn, store_host *out);
 nsupd_err store_host_get(store *s, int64_t id, store_host *out);
 nsupd_err store_host_delete(store *s, int64_t id);
 nsupd_err store_host_set_secret(store *s, int64_t id, const char *secret_hash);
+nsupd_err store_host_count(store *s, int64_t *n);
+
+/* Calls cb for each host of the domain, ordered by name, until cb returns
+ * false. h is valid only during the call. cb must not call the store (a
+ * connection is borrowed meanwhile; with sqlite::memory: it is the only one):
+ * collect ids and act after the listing. */
+typedef bool (*store_host_cb)(const store_host *h, void *ctx);
+nsupd_err store_host_list_by_domain(store *s, int64_t domain_id, store_host_cb cb, void *ctx);
 
 /* Settings a user or admin changes; fields with set_* false are kept. */
 typedef struct store_host_settings {
@@ -116,7 +157,8 @@ nsupd_err store_host_update_settings(store *s, int64_t id, const store_host_sett
 /* What one API request did to a host, applied atomically in one statement
  * or transaction (counters are incremented in SQL, never read-modify-write
  * in C). NULL messages are left unchanged; messages longer than 255 bytes
- * are cut. */
+ * are cut (never inside a UTF-8 sequence). The host's last_update becomes
+ * now (time(NULL) when ev->now is 0). */
 typedef struct store_host_event {
 	int client_faults;        /* added to the counters */
 	int server_faults;
