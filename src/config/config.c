@@ -1,1 +1,881 @@
-/* placeholder: being written */
+/* The INI file is parsed by inih; this file adds what inih lacks: line
+ * numbers (Debian's libinih is built without INI_HANDLER_LINENO), strict
+ * checking of sections and keys, and typed values.
+ *
+ * Line numbers come from our own reader: inih pulls the text through
+ * ini_parse_stream() one line at a time and calls the handler for a line
+ * before it asks for the next one, so the reader's count of lines started
+ * is the line the handler is looking at. The reader also sees every raw
+ * line, which lets it reject unknown (even empty) sections and overlong
+ * lines, neither of which reaches the handler. */
+#include "config/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strutil.h"
+
+/* A line holds at most this many characters. Generous so that long abuse
+ * lists fit on one line; the bound keeps one bad line from eating memory. */
+#define CONFIG_MAX_LINE (1024 * 1024)
+/* A whole file is read into memory first; no real config comes close. */
+#define CONFIG_MAX_FILE (16 * 1024 * 1024)
+/* Items shown in messages are cut to this many characters. */
+#define SHOW_MAX 64
+
+#define CONFIG_MAGIC 0x6e737564u   /* "nsud" */
+
+/* ---- parse state ---- */
+
+typedef struct parse_ctx {
+	nsupd_config *cfg;
+	const char *name;         /* file name used in messages */
+	const char *text;         /* the whole input */
+	size_t len;
+	size_t pos;               /* next byte the reader hands out */
+	bool at_line_start;
+	int lineno;               /* line being handed to inih */
+	int err_line;             /* first error's line, 0 while there is none */
+	nsupd_err err_code;
+	char *errbuf;
+	size_t errsize;
+} parse_ctx;
+
+static void fail(parse_ctx *c, nsupd_err code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Keeps only the first error: later ones are often consequences of it. */
+static void fail(parse_ctx *c, nsupd_err code, const char *fmt, ...)
+{
+	if (c->err_line != 0)
+		return;
+	c->err_line = c->lineno > 0 ? c->lineno : 1;
+	c->err_code = code;
+	if (c->errsize == 0)
+		return;
+	int n = snprintf(c->errbuf, c->errsize, "%s:%d: ", c->name, c->err_line);
+	if (n < 0 || (size_t)n >= c->errsize)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->errbuf + n, c->errsize - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- value parsers: each returns NULL on success or the problem ---- */
+
+static const char oom[] = "out of memory";
+
+typedef const char *(*setter_fn)(nsupd_config *cfg, const char *value, void *field,
+				 char *detail, size_t detailsize);
+
+typedef struct key_def {
+	const char *name;
+	setter_fn set;
+	size_t offset;            /* of the field in nsupd_config */
+	long min, max;            /* numbers only (set == NULL) */
+} key_def;
+
+static const char *set_string(nsupd_config *cfg, const char *value, void *field,
+			      char *detail, size_t detailsize)
+{
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return oom;
+	char **dst = field;
+	free(*dst);
+	*dst = copy;
+	return NULL;
+}
+
+static const char *set_nonempty_string(nsupd_config *cfg, const char *value, void *field,
+				       char *detail, size_t detailsize)
+{
+	if (*value == '\0')
+		return "must not be empty";
+	return set_string(cfg, value, field, detail, detailsize);
+}
+
+static const char *set_bool(nsupd_config *cfg, const char *value, void *field,
+			    char *detail, size_t detailsize)
+{
+	bool b;
+	if (!str_to_bool(value, &b))
+		return "not a boolean (true/false, yes/no, on/off, 1/0)";
+	*(bool *)field = b;
+	return NULL;
+}
+
+/* Host names as a browser or a router sends them: letters, digits, '-',
+ * '.', '_', and for www hosts an optional ":port". */
+static bool host_chars_ok(const char *s, bool allow_port)
+{
+	for (; *s; s++) {
+		char ch = *s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_')
+			continue;
+		if (allow_port && (ch == ':' || ch == '[' || ch == ']'))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/* Stored lowercased and without a trailing dot, the form names are
+ * compared in. */
+static const char *set_domain(nsupd_config *cfg, const char *value, void *field,
+			      char *detail, size_t detailsize)
+{
+	size_t n = strlen(value);
+	if (n > 0 && value[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return "must not be empty";
+	if (n > 253)
+		return "longer than 253 characters";
+	char *copy = strndup(value, n);
+	if (copy == NULL)
+		return oom;
+	if (!host_chars_ok(copy, false) || copy[0] == '.' || strstr(copy, "..") != NULL) {
+		free(copy);
+		return "not a domain name";
+	}
+	str_ascii_lower(copy);
+	char **dst = field;
+	free(*dst);
+	*dst = copy;
+	return NULL;
+}
+
+/* www hosts: "host" or "host:port"; empty allowed for the single-stack
+ * ones (checked by the caller's key table: www_host uses set_www_required). */
+static const char *set_www(nsupd_config *cfg, const char *value, void *field,
+			   char *detail, size_t detailsize)
+{
+	if (strlen(value) > 260)
+		return "longer than 260 characters";
+	if (!host_chars_ok(value, true))
+		return "not a host name with optional :port";
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return oom;
+	str_ascii_lower(copy);
+	char **dst = field;
+	free(*dst);
+	*dst = copy;
+	return NULL;
+}
+
+static const char *set_www_required(nsupd_config *cfg, const char *value, void *field,
+				    char *detail, size_t detailsize)
+{
+	if (*value == '\0')
+		return "must not be empty";
+	return set_www(cfg, value, field, detail, detailsize);
+}
+
+static const char *set_database_url(nsupd_config *cfg, const char *value, void *field,
+				    char *detail, size_t detailsize)
+{
+	if (strncmp(value, "sqlite:", 7) == 0) {
+		if (value[7] == '\0')
+			return "sqlite: needs a file name (sqlite:PATH)";
+	} else if (strncmp(value, "postgresql://", 13) != 0 &&
+		   strncmp(value, "postgres://", 11) != 0) {
+		return "not sqlite:PATH or postgresql://...";
+	}
+	return set_string(cfg, value, field, detail, detailsize);
+}
+
+static const char *set_log_level(nsupd_config *cfg, const char *value, void *field,
+				 char *detail, size_t detailsize)
+{
+	static const char *const levels[] = { "debug", "info", "warning", "error" };
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (str_ascii_ieq(value, levels[i]))
+			return set_string(cfg, levels[i], field, detail, detailsize);
+	if (str_ascii_ieq(value, "warn"))
+		return set_string(cfg, "warning", field, detail, detailsize);
+	return "not one of debug, info, warning, error";
+}
+
+/* ---- comma lists ---- */
+
+/* Calls item() for every non-empty, trimmed item of value. Empty items
+ * (",,", a trailing comma) are skipped: they carry no meaning and are an
+ * easy slip when editing long lists. */
+static const char *for_each_item(const char *value,
+				 const char *(*item)(char *text, void *state, char *detail,
+						     size_t detailsize),
+				 void *state, char *detail, size_t detailsize)
+{
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return oom;
+	const char *problem = NULL;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *t = str_trim(tok);
+		if (*t == '\0')
+			continue;
+		problem = item(t, state, detail, detailsize);
+		if (problem != NULL)
+			break;
+	}
+	free(copy);
+	return problem;
+}
+
+/* Grows *arr so that it holds at least need elements of size elem. */
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	while (ncap < need)
+		ncap *= 2;
+	void *p = realloc(*arr, ncap * elem);
+	if (p == NULL)
+		return false;
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
+typedef struct prefix_list {
+	ip_prefix *v;
+	size_t n, cap;
+} prefix_list;
+
+static const char *prefix_item(char *text, void *state, char *detail, size_t detailsize)
+{
+	prefix_list *l = state;
+	ip_prefix p;
+	if (!ip_prefix_parse(text, &p)) {
+		snprintf(detail, detailsize, "not an address or address/len: '%.*s'", SHOW_MAX, text);
+		return detail;
+	}
+	if (!grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
+		return oom;
+	l->v[l->n++] = p;
+	return NULL;
+}
+
+/* The two prefix lists share one setter; field points at the array
+ * pointer, and the count is the member right after it (checked below). */
+static const char *set_prefixes(nsupd_config *cfg, const char *value, void *field,
+				char *detail, size_t detailsize)
+{
+	prefix_list l = { 0 };
+	const char *problem = for_each_item(value, prefix_item, &l, detail, detailsize);
+	if (problem != NULL) {
+		free(l.v);
+		return problem;
+	}
+	ip_prefix **dst = field;
+	size_t *count = (size_t *)(dst + 1);
+	free(*dst);
+	*dst = l.v;
+	*count = l.n;
+	return NULL;
+}
+
+typedef struct string_list {
+	char **v;
+	size_t n, cap;
+	bool lower;
+} string_list;
+
+static const char *string_item(char *text, void *state, char *detail, size_t detailsize)
+{
+	string_list *l = state;
+	if (!grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
+		return oom;
+	char *copy = strdup(text);
+	if (copy == NULL)
+		return oom;
+	if (l->lower) {
+		/* Host names are compared lowercased and without the
+		 * trailing dot of the absolute form. */
+		str_ascii_lower(copy);
+		size_t n = strlen(copy);
+		if (n > 1 && copy[n - 1] == '.')
+			copy[n - 1] = '\0';
+	}
+	l->v[l->n++] = copy;
+	return NULL;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static const char *set_strings_common(const char *value, void *field, bool lower,
+				      char *detail, size_t detailsize)
+{
+	string_list l = { .lower = lower };
+	const char *problem = for_each_item(value, string_item, &l, detail, detailsize);
+	if (problem != NULL) {
+		free_strings(l.v, l.n);
+		return problem;
+	}
+	char ***dst = field;
+	size_t *count = (size_t *)(dst + 1);
+	free_strings(*dst, *count);
+	*dst = l.v;
+	*count = l.n;
+	return NULL;
+}
+
+static const char *set_strings(nsupd_config *cfg, const char *value, void *field,
+			       char *detail, size_t detailsize)
+{
+	return set_strings_common(value, field, false, detail, detailsize);
+}
+
+static const char *set_hosts(nsupd_config *cfg, const char *value, void *field,
+			     char *detail, size_t detailsize)
+{
+	return set_strings_common(value, field, true, detail, detailsize);
+}
+
+typedef struct listen_list {
+	config_listen v[CONFIG_MAX_LISTEN];
+	size_t n;
+} listen_list;
+
+static const char *listen_item(char *text, void *state, char *detail, size_t detailsize)
+{
+	listen_list *l = state;
+	config_listen one;
+	if (!config_parse_hostport(text, 0, one.host, sizeof(one.host), &one.port)) {
+		snprintf(detail, detailsize,
+			 "not a numeric ADDRESS:PORT or [IPv6]:PORT (port 1..65535): '%.*s'",
+			 SHOW_MAX, text);
+		return detail;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].port == one.port && strcmp(l->v[i].host, one.host) == 0) {
+			snprintf(detail, detailsize, "'%.*s' is listed twice", SHOW_MAX, text);
+			return detail;
+		}
+	}
+	if (l->n >= CONFIG_MAX_LISTEN) {
+		snprintf(detail, detailsize, "more than %d addresses", CONFIG_MAX_LISTEN);
+		return detail;
+	}
+	l->v[l->n++] = one;
+	return NULL;
+}
+
+static const char *set_listen(nsupd_config *cfg, const char *value, void *field,
+			      char *detail, size_t detailsize)
+{
+	listen_list l;
+	l.n = 0;
+	const char *problem = for_each_item(value, listen_item, &l, detail, detailsize);
+	if (problem != NULL)
+		return problem;
+	if (l.n == 0)
+		return "needs at least one ADDRESS:PORT";
+	memcpy(cfg->listen, l.v, l.n * sizeof(l.v[0]));
+	cfg->n_listen = l.n;
+	return NULL;
+}
+
+#define OFF(f) offsetof(nsupd_config, f)
+/* A NULL setter marks an unsigned number in [min, max]. */
+#define NUM(k, f, lo, hi) { k, NULL, OFF(f), lo, hi }
+#define STR(k, fn, f) { k, fn, OFF(f), 0, 0 }
+
+static const key_def server_keys[] = {
+	STR("listen", set_listen, listen),
+	STR("trusted_proxies", set_prefixes, trusted_proxies),
+	NUM("threads", threads, 1, 1024),
+	NUM("max_connections", max_connections, 1, 1000000),
+	NUM("connection_timeout", connection_timeout, 1, 86400),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def database_keys[] = {
+	STR("url", set_database_url, database_url),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def site_keys[] = {
+	STR("name", set_nonempty_string, site_name),
+	STR("base_domain", set_domain, base_domain),
+	STR("www_host", set_www_required, www_host),
+	STR("www_ipv4_host", set_www, www_ipv4_host),
+	STR("www_ipv6_host", set_www, www_ipv6_host),
+	STR("we_have_tls", set_bool, we_have_tls),
+	STR("secret_key", set_string, secret_key),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def dns_keys[] = {
+	NUM("resolver_timeout", resolver_timeout, 1, 300),
+	NUM("update_timeout", update_timeout, 1, 300),
+	NUM("ttl", ttl, 1, 86400),
+	NUM("unavailable_retry", unavailable_retry, 1, 86400),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def abuse_keys[] = {
+	STR("bad_agents", set_strings, bad_agents),
+	STR("bad_hosts", set_hosts, bad_hosts),
+	STR("bad_ips", set_prefixes, bad_ips),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def log_keys[] = {
+	STR("level", set_log_level, log_level),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+/* The list setters find the count right after the array pointer. */
+_Static_assert(OFF(n_trusted_proxies) == OFF(trusted_proxies) + sizeof(ip_prefix *),
+	       "count follows array");
+_Static_assert(OFF(n_bad_ips) == OFF(bad_ips) + sizeof(ip_prefix *), "count follows array");
+_Static_assert(OFF(n_bad_agents) == OFF(bad_agents) + sizeof(char **), "count follows array");
+_Static_assert(OFF(n_bad_hosts) == OFF(bad_hosts) + sizeof(char **), "count follows array");
+
+static const struct section_def {
+	const char *name;
+	const key_def *keys;
+} sections[] = {
+	{ "server", server_keys },
+	{ "database", database_keys },
+	{ "site", site_keys },
+	{ "dns", dns_keys },
+	{ "abuse", abuse_keys },
+	{ "log", log_keys },
+};
+
+static const key_def *find_section(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strcmp(sections[i].name, name) == 0)
+			return sections[i].keys;
+	return NULL;
+}
+
+/* Section names as inih hands them still carry inner blanks: "[ dns ]". */
+static void trimmed_copy(const char *s, size_t n, char *out, size_t outsize)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= outsize)
+		n = outsize - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	parse_ctx *c = user;
+	if (c->err_line != 0)
+		return 0;
+	char sec[64];
+	trimmed_copy(section, strlen(section), sec, sizeof(sec));
+	if (*key == '\0') {
+		fail(c, NSUPD_ERR_CONFIG, "missing key name before '='");
+		return 0;
+	}
+	if (sec[0] == '\0') {
+		fail(c, NSUPD_ERR_CONFIG, "%.*s: key outside any [section]", SHOW_MAX, key);
+		return 0;
+	}
+	const key_def *keys = find_section(sec);
+	if (keys == NULL) {
+		/* The reader has normally caught this already. */
+		fail(c, NSUPD_ERR_CONFIG, "[%s]: unknown section", sec);
+		return 0;
+	}
+	const key_def *k = keys;
+	while (k->name != NULL && strcmp(k->name, key) != 0)
+		k++;
+	if (k->name == NULL) {
+		fail(c, NSUPD_ERR_CONFIG, "[%s] %.*s: unknown key", sec, SHOW_MAX, key);
+		return 0;
+	}
+	void *field = (char *)c->cfg + k->offset;
+	char detail[256];
+	const char *problem;
+	if (k->set == NULL) {
+		long v;
+		if (str_to_long(value, k->min, k->max, &v)) {
+			*(unsigned *)field = (unsigned)v;
+			problem = NULL;
+		} else {
+			snprintf(detail, sizeof(detail), "not a number between %ld and %ld",
+				 k->min, k->max);
+			problem = detail;
+		}
+	} else {
+		problem = k->set(c->cfg, value, field, detail, sizeof(detail));
+	}
+	if (problem != NULL) {
+		nsupd_err code = problem == oom ? NSUPD_ERR_NOMEM : NSUPD_ERR_CONFIG;
+		fail(c, code, "[%s] %s: %s", sec, k->name, problem);
+		return 0;
+	}
+	return 1;
+}
+
+/* Looks at a raw line before inih does: a section header must name a
+ * known section even when no key follows it. */
+static void check_raw_line(parse_ctx *c, const char *line, size_t n)
+{
+	if (c->lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+		line += 3;
+		n -= 3;
+	}
+	while (n > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
+	if (n == 0 || *line != '[')
+		return;
+	const char *end = memchr(line, ']', n);
+	if (end == NULL)
+		return;   /* inih reports the syntax error */
+	char sec[64];
+	trimmed_copy(line + 1, (size_t)(end - line - 1), sec, sizeof(sec));
+	if (find_section(sec) == NULL)
+		fail(c, NSUPD_ERR_CONFIG, "[%.*s]: unknown section", SHOW_MAX, sec);
+}
+
+/* fgets()-like: hands out at most num-1 bytes, never past the end of the
+ * current line. */
+static char *reader(char *str, int num, void *stream)
+{
+	parse_ctx *c = stream;
+	if (num <= 0 || c->pos >= c->len || c->err_line != 0)
+		return NULL;   /* end of input, or stop at the first error */
+	if (c->at_line_start) {
+		c->lineno++;
+		const char *line = c->text + c->pos;
+		const char *nl = memchr(line, '\n', c->len - c->pos);
+		size_t n = nl != NULL ? (size_t)(nl - line) + 1 : c->len - c->pos;
+		if (n > CONFIG_MAX_LINE) {
+			fail(c, NSUPD_ERR_CONFIG, "line longer than %d characters", CONFIG_MAX_LINE);
+			return NULL;
+		}
+		check_raw_line(c, line, n);
+		if (c->err_line != 0)
+			return NULL;
+	}
+	size_t room = (size_t)num - 1;
+	size_t n = 0;
+	while (n < room && c->pos + n < c->len) {
+		char ch = c->text[c->pos + n];
+		n++;
+		if (ch == '\n')
+			break;
+	}
+	memcpy(str, c->text + c->pos, n);
+	str[n] = '\0';
+	c->pos += n;
+	c->at_line_start = n > 0 && str[n - 1] == '\n';
+	return str;
+}
+
+/* inih's behaviour is set through globals in Debian's build; they are
+ * set for the parse and put back afterwards. Loading happens at start-up
+ * on one thread, so the globals are not contended. */
+typedef struct ini_knobs {
+	bool allow_multiline, allow_inline_comments, use_stack, allow_realloc;
+	bool stop_on_first_error, allow_no_value;
+	int max_line;
+	char *inline_prefixes;
+} ini_knobs;
+
+static char inline_prefixes[] = ";#";
+
+static ini_knobs knobs_set(void)
+{
+	ini_knobs old = {
+		ini_allow_multiline, ini_allow_inline_comments, ini_use_stack, ini_allow_realloc,
+		ini_stop_on_first_error, ini_allow_no_value, ini_max_line,
+		ini_inline_comment_prefixes,
+	};
+	/* An indented line would otherwise silently continue the previous
+	 * value. */
+	ini_allow_multiline = false;
+	/* " ; comment" and " # comment" after a value are comments; a ';' or
+	 * '#' with no blank before it stays part of the value. */
+	ini_allow_inline_comments = true;
+	ini_inline_comment_prefixes = inline_prefixes;
+	/* Long lines grow a heap buffer up to the limit our reader enforces,
+	 * instead of being split at 200 bytes into bogus extra lines. */
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = CONFIG_MAX_LINE + 3;
+	ini_stop_on_first_error = true;
+	ini_allow_no_value = false;
+	return old;
+}
+
+static void knobs_restore(const ini_knobs *k)
+{
+	ini_allow_multiline = k->allow_multiline;
+	ini_allow_inline_comments = k->allow_inline_comments;
+	ini_use_stack = k->use_stack;
+	ini_allow_realloc = k->allow_realloc;
+	ini_stop_on_first_error = k->stop_on_first_error;
+	ini_allow_no_value = k->allow_no_value;
+	ini_max_line = k->max_line;
+	ini_inline_comment_prefixes = k->inline_prefixes;
+}
+
+static nsupd_err parse_text(nsupd_config *cfg, const char *text, size_t len, const char *name,
+			    char *errbuf, size_t errsize)
+{
+	if (errsize > 0)
+		errbuf[0] = '\0';
+	if (cfg->magic_ != CONFIG_MAGIC)
+		config_defaults(cfg);
+	parse_ctx c = {
+		.cfg = cfg, .name = name, .text = text, .len = len, .at_line_start = true,
+		.errbuf = errbuf, .errsize = errsize,
+	};
+	if (cfg->database_url == NULL || cfg->site_name == NULL || cfg->base_domain == NULL ||
+	    cfg->www_host == NULL || cfg->www_ipv4_host == NULL || cfg->www_ipv6_host == NULL ||
+	    cfg->secret_key == NULL || cfg->log_level == NULL) {
+		fail(&c, NSUPD_ERR_NOMEM, "out of memory");
+		config_free(cfg);
+		return NSUPD_ERR_NOMEM;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		c.lineno = 1;
+		for (const char *p = text; *p; p++)
+			if (*p == '\n')
+				c.lineno++;
+		fail(&c, NSUPD_ERR_CONFIG, "contains a NUL byte");
+	} else {
+		ini_knobs old = knobs_set();
+		int rc = ini_parse_stream(reader, &c, handler, &c);
+		knobs_restore(&old);
+		if (rc == -2) {
+			fail(&c, NSUPD_ERR_NOMEM, "out of memory");
+		} else if (rc > 0 && (c.err_line == 0 || rc < c.err_line)) {
+			/* inih's own complaint: no '=' or ':', or no ']'. Its
+			 * line count matches ours because every line, however
+			 * long, is read as one. */
+			c.err_line = 0;
+			c.lineno = rc;
+			fail(&c, NSUPD_ERR_CONFIG,
+			     "syntax error (expected [section], key = value or a comment)");
+		}
+	}
+	if (c.err_line != 0) {
+		config_free(cfg);
+		return c.err_code;
+	}
+	return NSUPD_OK;
+}
+
+/* ---- public ---- */
+
+void config_defaults(nsupd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->magic_ = CONFIG_MAGIC;
+	str_copy(cfg->listen[0].host, "127.0.0.1", sizeof(cfg->listen[0].host));
+	cfg->listen[0].port = 8000;
+	cfg->n_listen = 1;
+	cfg->threads = 16;
+	cfg->max_connections = 4096;
+	cfg->connection_timeout = 30;
+	cfg->database_url = strdup("sqlite:nsupd.sqlite");
+	cfg->site_name = strdup("nsupd");
+	cfg->base_domain = strdup("nsupdate.localhost");
+	cfg->www_host = strdup("localhost:8000");
+	cfg->www_ipv4_host = strdup("");
+	cfg->www_ipv6_host = strdup("");
+	cfg->we_have_tls = false;
+	cfg->secret_key = strdup("");
+	cfg->resolver_timeout = 10;
+	cfg->update_timeout = 20;
+	cfg->ttl = 60;
+	cfg->unavailable_retry = 120;
+	cfg->log_level = strdup("info");
+}
+
+nsupd_err config_load_string(nsupd_config *cfg, const char *text, const char *name,
+			     char *errbuf, size_t errsize)
+{
+	if (text == NULL)
+		text = "";
+	return parse_text(cfg, text, strlen(text), name != NULL ? name : "(config)", errbuf,
+			  errsize);
+}
+
+nsupd_err config_load_file(nsupd_config *cfg, const char *path, char *errbuf, size_t errsize)
+{
+	if (errsize > 0)
+		errbuf[0] = '\0';
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(errbuf, errsize, "%s: cannot open: %s", path, strerror(errno));
+		config_free(cfg);
+		return NSUPD_ERR_IO;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	nsupd_err err = NSUPD_OK;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= CONFIG_MAX_FILE) {
+				snprintf(errbuf, errsize, "%s: larger than %d bytes", path,
+					 CONFIG_MAX_FILE);
+				err = NSUPD_ERR_CONFIG;
+				break;
+			}
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *p = realloc(buf, ncap + 1);
+			if (p == NULL) {
+				snprintf(errbuf, errsize, "%s: out of memory", path);
+				err = NSUPD_ERR_NOMEM;
+				break;
+			}
+			buf = p;
+			cap = ncap;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				snprintf(errbuf, errsize, "%s: read error: %s", path, strerror(errno));
+				err = NSUPD_ERR_IO;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	if (err != NSUPD_OK) {
+		free(buf);
+		config_free(cfg);
+		return err;
+	}
+	if (buf == NULL) {
+		buf = malloc(1);
+		if (buf == NULL) {
+			snprintf(errbuf, errsize, "%s: out of memory", path);
+			config_free(cfg);
+			return NSUPD_ERR_NOMEM;
+		}
+	}
+	buf[len] = '\0';
+	err = parse_text(cfg, buf, len, path, errbuf, errsize);
+	free(buf);
+	return err;
+}
+
+void config_free(nsupd_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	if (cfg->magic_ == CONFIG_MAGIC) {
+		free(cfg->trusted_proxies);
+		free(cfg->database_url);
+		free(cfg->site_name);
+		free(cfg->base_domain);
+		free(cfg->www_host);
+		free(cfg->www_ipv4_host);
+		free(cfg->www_ipv6_host);
+		free(cfg->secret_key);
+		free_strings(cfg->bad_agents, cfg->n_bad_agents);
+		free_strings(cfg->bad_hosts, cfg->n_bad_hosts);
+		free(cfg->bad_ips);
+		free(cfg->log_level);
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static bool parse_port(const char *s, uint16_t *port)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 5)
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+bool config_parse_hostport(const char *text, uint16_t def_port, char *host, size_t hostsize,
+			   uint16_t *port)
+{
+	if (text == NULL || host == NULL || port == NULL)
+		return false;
+	const char *start = text;
+	const char *port_text = NULL;
+	size_t alen;
+	bool bracketed = text[0] == '[';
+	if (bracketed) {
+		const char *close = strchr(text, ']');
+		if (close == NULL)
+			return false;
+		start = text + 1;
+		alen = (size_t)(close - start);
+		if (close[1] == ':')
+			port_text = close + 2;
+		else if (close[1] != '\0')
+			return false;
+	} else {
+		const char *colon = strchr(text, ':');
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			/* Exactly one colon: IPv4 with a port. */
+			alen = (size_t)(colon - text);
+			port_text = colon + 1;
+		} else {
+			/* None, or a bare IPv6 address, which cannot carry
+			 * a port without brackets. */
+			alen = strlen(text);
+		}
+	}
+	char addr[IP_STRLEN];
+	if (alen == 0 || alen >= sizeof(addr))
+		return false;
+	memcpy(addr, start, alen);
+	addr[alen] = '\0';
+	ip_addr a;
+	if (!ip_parse(addr, &a))
+		return false;
+	/* Brackets are for IPv6 only: "[192.0.2.1]:80" is a typo. */
+	if (bracketed && a.family != 6)
+		return false;
+	uint16_t p = def_port;
+	if (port_text != NULL) {
+		if (!parse_port(port_text, &p))
+			return false;
+	} else if (def_port == 0) {
+		return false;
+	}
+	char canon[IP_STRLEN];
+	ip_format(&a, canon);
+	if (str_copy(host, canon, hostsize) >= hostsize)
+		return false;
+	*port = p;
+	return true;
+}

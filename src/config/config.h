@@ -55,13 +55,20 @@ typedef struct nsupd_config {
 
 	/* [log] */
 	char *log_level;               /* debug, info, warning, error */
+
+	unsigned magic_;               /* private: set by config_defaults() */
 } nsupd_config;
 
-/* Fills cfg with the defaults. */
+/* Fills cfg with the defaults (strings are allocated: config_free()). */
 void config_defaults(nsupd_config *cfg);
 
-/* Loads a file on top of the defaults. On failure errbuf holds the message
- * (file, line, key) and cfg is freed. */
+/* Loads a file on top of the defaults. cfg may hold config_defaults() or an
+ * earlier load (the file's keys then replace those values, a repeated key
+ * or list replaces the earlier one), or be zeroed/uninitialised, in which
+ * case the defaults are filled in first. On failure errbuf holds one line
+ * "FILE:LINE: [section] key: problem" (or "FILE: cannot open: ...") and cfg
+ * is freed. Returns NSUPD_ERR_CONFIG for bad contents, NSUPD_ERR_IO when
+ * the file cannot be read. */
 nsupd_err config_load_file(nsupd_config *cfg, const char *path, char *errbuf, size_t errsize);
 
 /* Same for a string (name is used in messages); for tests. */
@@ -70,7 +77,9 @@ nsupd_err config_load_string(nsupd_config *cfg, const char *text, const char *na
 
 void config_free(nsupd_config *cfg);
 
-/* "127.0.0.1:8000", "[::1]:8000", "::1" (port def_port). */
+/* "127.0.0.1:8000", "[::1]:8000", "::1" (port def_port). Numeric addresses
+ * only; host gets the canonical text (ip_format). def_port 0 means the port
+ * is required. Port 1..65535. */
 bool config_parse_hostport(const char *text, uint16_t def_port, char *host, size_t hostsize,
 			   uint16_t *port);
 

@@ -1,0 +1,898 @@
+/* The INI configuration: defaults, every key, and the error messages that
+ * must name file, line and key. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+
+static char err[512];
+
+/* Loads text into a fresh config; returns the error code. */
+static nsupd_err load(nsupd_config *cfg, const char *text)
+{
+	config_defaults(cfg);
+	err[0] = '\0';
+	return config_load_string(cfg, text, "t.conf", err, sizeof(err));
+}
+
+/* Loads text that must fail and returns the message. */
+static const char *load_fail(const char *text)
+{
+	nsupd_config cfg;
+	nsupd_err e = load(&cfg, text);
+	ck_assert_msg(e == NSUPD_ERR_CONFIG, "expected a config error for <<%s>>, got %d", text, e);
+	/* Failure frees and zeroes the config. */
+	ck_assert_ptr_null(cfg.database_url);
+	ck_assert_ptr_null(cfg.trusted_proxies);
+	ck_assert_uint_eq(cfg.n_listen, 0);
+	return err;
+}
+
+static void load_ok(nsupd_config *cfg, const char *text)
+{
+	nsupd_err e = load(cfg, text);
+	ck_assert_msg(e == NSUPD_OK, "load failed: %s", err);
+	ck_assert_str_eq(err, "");
+}
+
+static bool is_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
+static void check_defaults(const nsupd_config *cfg)
+{
+	ck_assert_uint_eq(cfg->n_listen, 1);
+	ck_assert_str_eq(cfg->listen[0].host, "127.0.0.1");
+	ck_assert_uint_eq(cfg->listen[0].port, 8000);
+	ck_assert_uint_eq(cfg->n_trusted_proxies, 0);
+	ck_assert_uint_eq(cfg->threads, 16);
+	ck_assert_uint_eq(cfg->max_connections, 4096);
+	ck_assert_uint_eq(cfg->connection_timeout, 30);
+	ck_assert_str_eq(cfg->database_url, "sqlite:nsupd.sqlite");
+	ck_assert_str_eq(cfg->site_name, "nsupd");
+	ck_assert_str_eq(cfg->base_domain, "nsupdate.localhost");
+	ck_assert_str_eq(cfg->www_host, "localhost:8000");
+	ck_assert_str_eq(cfg->www_ipv4_host, "");
+	ck_assert_str_eq(cfg->www_ipv6_host, "");
+	ck_assert(!cfg->we_have_tls);
+	ck_assert_str_eq(cfg->secret_key, "");
+	ck_assert_uint_eq(cfg->resolver_timeout, 10);
+	ck_assert_uint_eq(cfg->update_timeout, 20);
+	ck_assert_uint_eq(cfg->ttl, 60);
+	ck_assert_uint_eq(cfg->unavailable_retry, 120);
+	ck_assert_uint_eq(cfg->n_bad_agents, 0);
+	ck_assert_uint_eq(cfg->n_bad_hosts, 0);
+	ck_assert_uint_eq(cfg->n_bad_ips, 0);
+	ck_assert_str_eq(cfg->log_level, "info");
+}
+
+START_TEST(defaults)
+{
+	nsupd_config cfg;
+	config_defaults(&cfg);
+	check_defaults(&cfg);
+	config_free(&cfg);
+	ck_assert(is_zero(&cfg, sizeof(cfg)));
+}
+END_TEST
+
+START_TEST(empty_file_gives_defaults)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "");
+	check_defaults(&cfg);
+	config_free(&cfg);
+	load_ok(&cfg, "; only a comment\n\n# another\n[server]\n[dns]\n");
+	check_defaults(&cfg);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(load_without_defaults_first)
+{
+	/* A zeroed (or never initialised) struct gets the defaults. */
+	nsupd_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	ck_assert_int_eq(config_load_string(&cfg, "[dns]\nttl = 5\n", "x", err, sizeof(err)),
+			 NSUPD_OK);
+	ck_assert_uint_eq(cfg.ttl, 5);
+	ck_assert_str_eq(cfg.database_url, "sqlite:nsupd.sqlite");
+	config_free(&cfg);
+	memset(&cfg, 0xA5, sizeof(cfg));
+	ck_assert_int_eq(config_load_string(&cfg, "", "x", err, sizeof(err)), NSUPD_OK);
+	check_defaults(&cfg);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(loads_layer)
+{
+	/* A second load replaces only the keys it names. */
+	nsupd_config cfg;
+	load_ok(&cfg, "[dns]\nttl = 5\n[abuse]\nbad_ips = 192.0.2.1\n");
+	ck_assert_int_eq(config_load_string(&cfg, "[dns]\nupdate_timeout = 7\n", "b.conf", err,
+					    sizeof(err)), NSUPD_OK);
+	ck_assert_uint_eq(cfg.ttl, 5);
+	ck_assert_uint_eq(cfg.update_timeout, 7);
+	ck_assert_uint_eq(cfg.n_bad_ips, 1);
+	config_free(&cfg);
+}
+END_TEST
+
+static const char full[] =
+	"; nsupd test configuration\n"
+	"[server]\n"
+	"listen = 127.0.0.1:8000, [::1]:8000\n"
+	"trusted_proxies = 127.0.0.1/32, ::1, 10.1.2.3/8\n"
+	"threads = 4\n"
+	"max_connections = 100\n"
+	"connection_timeout = 15\n"
+	"\n"
+	"[database]\n"
+	"url = sqlite:/var/lib/nsupd/db.sqlite\n"
+	"[site]\n"
+	"name = My DynDNS\n"
+	"base_domain = Example.ORG.\n"
+	"www_host = www.example.org\n"
+	"www_ipv4_host = ipv4.example.org\n"
+	"www_ipv6_host = ipv6.example.org:8443\n"
+	"we_have_tls = yes\n"
+	"secret_key = s3cr3t=with=equals\n"
+	"[dns]\n"
+	"resolver_timeout = 3\n"
+	"update_timeout = 4\n"
+	"ttl = 300\n"
+	"unavailable_retry = 10\n"
+	"[abuse]\n"
+	"bad_agents = BadBot/1.0, curl/7.0 (evil)\n"
+	"bad_hosts = Bad.Example.ORG, evil.example.com.\n"
+	"bad_ips = 192.0.2.7, 198.51.100.0/24, 2001:db8::/32\n"
+	"[log]\n"
+	"level = debug\n";
+
+START_TEST(full_file)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, full);
+	ck_assert_uint_eq(cfg.n_listen, 2);
+	ck_assert_str_eq(cfg.listen[0].host, "127.0.0.1");
+	ck_assert_uint_eq(cfg.listen[0].port, 8000);
+	ck_assert_str_eq(cfg.listen[1].host, "::1");
+	ck_assert_uint_eq(cfg.listen[1].port, 8000);
+
+	ck_assert_uint_eq(cfg.n_trusted_proxies, 3);
+	ip_addr a;
+	ck_assert(ip_parse("127.0.0.1", &a));
+	ck_assert(ip_prefix_contains(&cfg.trusted_proxies[0], &a));
+	ck_assert_uint_eq(cfg.trusted_proxies[0].len, 32);
+	ck_assert_uint_eq(cfg.trusted_proxies[1].len, 128);   /* bare ::1 */
+	ck_assert(ip_parse("::1", &a));
+	ck_assert(ip_prefix_contains(&cfg.trusted_proxies[1], &a));
+	ck_assert_uint_eq(cfg.trusted_proxies[2].len, 8);
+	ck_assert(ip_parse("10.200.0.1", &a));
+	ck_assert(ip_prefix_contains(&cfg.trusted_proxies[2], &a));
+
+	ck_assert_uint_eq(cfg.threads, 4);
+	ck_assert_uint_eq(cfg.max_connections, 100);
+	ck_assert_uint_eq(cfg.connection_timeout, 15);
+	ck_assert_str_eq(cfg.database_url, "sqlite:/var/lib/nsupd/db.sqlite");
+	ck_assert_str_eq(cfg.site_name, "My DynDNS");
+	ck_assert_str_eq(cfg.base_domain, "example.org");
+	ck_assert_str_eq(cfg.www_host, "www.example.org");
+	ck_assert_str_eq(cfg.www_ipv4_host, "ipv4.example.org");
+	ck_assert_str_eq(cfg.www_ipv6_host, "ipv6.example.org:8443");
+	ck_assert(cfg.we_have_tls);
+	ck_assert_str_eq(cfg.secret_key, "s3cr3t=with=equals");
+	ck_assert_uint_eq(cfg.resolver_timeout, 3);
+	ck_assert_uint_eq(cfg.update_timeout, 4);
+	ck_assert_uint_eq(cfg.ttl, 300);
+	ck_assert_uint_eq(cfg.unavailable_retry, 10);
+
+	ck_assert_uint_eq(cfg.n_bad_agents, 2);
+	ck_assert_str_eq(cfg.bad_agents[0], "BadBot/1.0");
+	ck_assert_str_eq(cfg.bad_agents[1], "curl/7.0 (evil)");   /* case kept */
+	ck_assert_uint_eq(cfg.n_bad_hosts, 2);
+	ck_assert_str_eq(cfg.bad_hosts[0], "bad.example.org");
+	ck_assert_str_eq(cfg.bad_hosts[1], "evil.example.com");
+	ck_assert_uint_eq(cfg.n_bad_ips, 3);
+	ck_assert(ip_parse("192.0.2.7", &a));
+	ck_assert(ip_prefix_contains(&cfg.bad_ips[0], &a));
+	ck_assert(!ip_prefix_contains(&cfg.bad_ips[1], &a));
+	ck_assert(ip_parse("198.51.100.200", &a));
+	ck_assert(ip_prefix_contains(&cfg.bad_ips[1], &a));
+	ck_assert(ip_parse("2001:db8:ffff::1", &a));
+	ck_assert(ip_prefix_contains(&cfg.bad_ips[2], &a));
+	ck_assert_str_eq(cfg.log_level, "debug");
+	config_free(&cfg);
+	ck_assert(is_zero(&cfg, sizeof(cfg)));
+	config_free(&cfg);   /* twice is harmless */
+}
+END_TEST
+
+START_TEST(load_file_ok_and_errors)
+{
+	char path[] = "/tmp/nsupd-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(full, f);
+	fclose(f);
+
+	nsupd_config cfg;
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_load_file(&cfg, path, err, sizeof(err)), NSUPD_OK);
+	ck_assert_uint_eq(cfg.ttl, 300);
+	ck_assert_uint_eq(cfg.n_bad_ips, 3);
+	config_free(&cfg);
+
+	/* The message names the path as given. */
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[server]\nthreads = 4\n\n[dns]\nttl = 0\n", f);
+	fclose(f);
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_load_file(&cfg, path, err, sizeof(err)), NSUPD_ERR_CONFIG);
+	char want[256];
+	snprintf(want, sizeof(want), "%s:5: [dns] ttl: not a number between 1 and 86400", path);
+	ck_assert_str_eq(err, want);
+	ck_assert(is_zero(&cfg, sizeof(cfg)));
+
+	/* A NUL byte inside the file is refused, naming its line. */
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	fwrite("[dns]\nttl = 6\0 0\n", 1, 17, f);
+	fclose(f);
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_load_file(&cfg, path, err, sizeof(err)), NSUPD_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s:2: ", path);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got %s", err);
+	ck_assert_ptr_nonnull(strstr(err, "NUL"));
+
+	unlink(path);
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_load_file(&cfg, path, err, sizeof(err)), NSUPD_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert(is_zero(&cfg, sizeof(cfg)));
+}
+END_TEST
+
+/* ---- error messages ---- */
+
+START_TEST(error_unknown_key)
+{
+	ck_assert_str_eq(load_fail("[server]\nlisten = 127.0.0.1:80\n\n; c\nlisten_on = 1\n"),
+			 "t.conf:5: [server] listen_on: unknown key");
+	/* A key of another section is unknown here. */
+	ck_assert_str_eq(load_fail("[dns]\nthreads = 4\n"), "t.conf:2: [dns] threads: unknown key");
+	/* Keys are case-sensitive, like the documented spelling. */
+	ck_assert_str_eq(load_fail("[dns]\nTTL = 4\n"), "t.conf:2: [dns] TTL: unknown key");
+}
+END_TEST
+
+START_TEST(error_unknown_section)
+{
+	ck_assert_str_eq(load_fail("[server]\nthreads = 2\n[servre]\nthreads = 2\n"),
+			 "t.conf:3: [servre]: unknown section");
+	/* Even with no key after it. */
+	ck_assert_str_eq(load_fail("[dns]\nttl = 9\n\n[nonsense]\n"),
+			 "t.conf:4: [nonsense]: unknown section");
+}
+END_TEST
+
+START_TEST(error_key_outside_section)
+{
+	ck_assert_str_eq(load_fail("\nttl = 60\n[dns]\n"),
+			 "t.conf:2: ttl: key outside any [section]");
+}
+END_TEST
+
+START_TEST(error_bad_bool)
+{
+	ck_assert_str_eq(load_fail("[site]\nwe_have_tls = maybe\n"),
+			 "t.conf:2: [site] we_have_tls: not a boolean (true/false, yes/no, on/off, 1/0)");
+	load_fail("[site]\nwe_have_tls =\n");
+	load_fail("[site]\nwe_have_tls = 2\n");
+	load_fail("[site]\nwe_have_tls = truee\n");
+}
+END_TEST
+
+START_TEST(error_bad_number)
+{
+	const char *m = load_fail("[server]\n\n\n\n\n[dns]\nttl = 100000\n");
+	ck_assert_str_eq(m, "t.conf:7: [dns] ttl: not a number between 1 and 86400");
+	static const char *const bad[] = {
+		"[dns]\nttl = 0\n", "[dns]\nttl = -1\n", "[dns]\nttl = abc\n", "[dns]\nttl =\n",
+		"[dns]\nttl = 6O\n", "[dns]\nttl = 60s\n", "[dns]\nttl = 1e3\n", "[dns]\nttl = 0x10\n",
+		"[dns]\nttl = 99999999999999999999999999\n", "[dns]\nttl = 6 0\n",
+		"[server]\nthreads = 0\n", "[server]\nmax_connections = 0\n",
+		"[server]\nconnection_timeout = 0\n", "[dns]\nresolver_timeout = 0\n",
+		"[dns]\nupdate_timeout = 301\n", "[dns]\nunavailable_retry = 0\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = load_fail(bad[i]);
+		ck_assert_msg(strncmp(m, "t.conf:2: [", 11) == 0, "%s", m);
+		ck_assert_msg(strstr(m, "not a number between") != NULL, "%s", m);
+	}
+	ck_assert_str_eq(load_fail("[server]\nthreads = 5000\n"),
+			 "t.conf:2: [server] threads: not a number between 1 and 1024");
+}
+END_TEST
+
+START_TEST(error_bad_listen)
+{
+	const char *m = load_fail("[server]\nlisten = 127.0.0.1:8000, localhost:80\n");
+	ck_assert_msg(strncmp(m, "t.conf:2: [server] listen: ", 27) == 0, "%s", m);
+	ck_assert_ptr_nonnull(strstr(m, "'localhost:80'"));
+	static const char *const bad[] = {
+		"127.0.0.1",          /* port required */
+		"127.0.0.1:",         "127.0.0.1:0",       "127.0.0.1:65536",
+		"127.0.0.1:80x",      "127.0.0.1:-1",      "[::1]",
+		"::1",                "[::1]:",            "[::1]8000",
+		"[::1:8000",          "::1:8000",          "[127.0.0.1]:80",
+		"1.2.3:80",           "256.1.1.1:80",      "[fe80::1%eth0]:80",
+		"127.0.0.1:8000:1",   "*:80",              "",
+		" , ,",               "127.0.0.1:80, 127.0.0.1:80",
+		"127.0.0.1:+80",      "127.0.0.1:080000",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "[server]\nlisten = %s\n", bad[i]);
+		m = load_fail(text);
+		ck_assert_msg(strncmp(m, "t.conf:2: [server] listen: ", 27) == 0, "%s: %s", bad[i], m);
+	}
+	/* More addresses than fit. */
+	char text[1024] = "[server]\nlisten = ";
+	for (int i = 0; i <= CONFIG_MAX_LISTEN; i++) {
+		char one[32];
+		snprintf(one, sizeof(one), "127.0.0.1:%d,", 1000 + i);
+		strcat(text, one);
+	}
+	m = load_fail(text);
+	ck_assert_ptr_nonnull(strstr(m, "more than"));
+}
+END_TEST
+
+START_TEST(error_bad_prefix)
+{
+	ck_assert_str_eq(load_fail("[abuse]\nbad_ips = 192.0.2.7, 198.51.100.0/33\n"),
+			 "t.conf:2: [abuse] bad_ips: not an address or address/len: '198.51.100.0/33'");
+	const char *m = load_fail("[server]\ntrusted_proxies = 127.0.0.1/32, proxy.example.org\n");
+	ck_assert_str_eq(m, "t.conf:2: [server] trusted_proxies: not an address or address/len: "
+			 "'proxy.example.org'");
+	static const char *const bad[] = {
+		"1.2.3.4/", "1.2.3.4/-1", "::/129", "1.2.3.4/8/8", "1.2.3", "01.2.3.4", "/8",
+		"1.2.3.4 /8", "2001:db8::/x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "[abuse]\n\nbad_ips = %s\n", bad[i]);
+		m = load_fail(text);
+		ck_assert_msg(strncmp(m, "t.conf:3: [abuse] bad_ips: ", 27) == 0, "%s: %s", bad[i], m);
+	}
+}
+END_TEST
+
+START_TEST(error_other_values)
+{
+	ck_assert_str_eq(load_fail("[database]\nurl = mysql://x\n"),
+			 "t.conf:2: [database] url: not sqlite:PATH or postgresql://...");
+	load_fail("[database]\nurl = sqlite:\n");
+	load_fail("[database]\nurl =\n");
+	ck_assert_str_eq(load_fail("[log]\nlevel = loud\n"),
+			 "t.conf:2: [log] level: not one of debug, info, warning, error");
+	load_fail("[site]\nname =\n");
+	load_fail("[site]\nbase_domain =\n");
+	load_fail("[site]\nbase_domain = a..b\n");
+	load_fail("[site]\nbase_domain = exa mple.org\n");
+	load_fail("[site]\nbase_domain = example.org/x\n");
+	load_fail("[site]\nwww_host =\n");
+	load_fail("[site]\nwww_host = http://www.example.org/\n");
+	load_fail("[site]\nwww_ipv4_host = a b\n");
+}
+END_TEST
+
+START_TEST(error_syntax)
+{
+	ck_assert_str_eq(load_fail("[dns]\nttl = 60\njust some words\nttl = 5\n"),
+			 "t.conf:3: syntax error (expected [section], key = value or a comment)");
+	ck_assert_str_eq(load_fail("[dns\nttl = 60\n"),
+			 "t.conf:1: syntax error (expected [section], key = value or a comment)");
+	ck_assert_str_eq(load_fail("[dns]\n= 60\n"), "t.conf:2: missing key name before '='");
+}
+END_TEST
+
+START_TEST(first_error_wins)
+{
+	ck_assert_str_eq(load_fail("[dns]\nttl = x\nupdate_timeout = y\n[bogus]\n"),
+			 "t.conf:2: [dns] ttl: not a number between 1 and 86400");
+	ck_assert_str_eq(load_fail("[dns]\nwords\nttl = x\n"),
+			 "t.conf:2: syntax error (expected [section], key = value or a comment)");
+}
+END_TEST
+
+START_TEST(error_buffer_small_or_absent)
+{
+	nsupd_config cfg;
+	config_defaults(&cfg);
+	char tiny[12];
+	ck_assert_int_eq(config_load_string(&cfg, "[dns]\nttl = x\n", "t.conf", tiny, sizeof(tiny)),
+			 NSUPD_ERR_CONFIG);
+	ck_assert_str_eq(tiny, "t.conf:2: [");
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_load_string(&cfg, "[dns]\nttl = x\n", "t.conf", NULL, 0),
+			 NSUPD_ERR_CONFIG);
+}
+END_TEST
+
+/* ---- values ---- */
+
+START_TEST(bool_spellings)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", "TRUE", "Yes", "ON" };
+	static const char *const no[] = { "false", "no", "off", "0", "False", "NO", "Off" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		char text[128];
+		nsupd_config cfg;
+		snprintf(text, sizeof(text), "[site]\nwe_have_tls = %s\n", yes[i]);
+		load_ok(&cfg, text);
+		ck_assert_msg(cfg.we_have_tls, "%s", yes[i]);
+		config_free(&cfg);
+		snprintf(text, sizeof(text), "[site]\nwe_have_tls = on\nwe_have_tls = %s\n", no[i]);
+		load_ok(&cfg, text);
+		ck_assert_msg(!cfg.we_have_tls, "%s", no[i]);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+START_TEST(lists_with_spaces)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[abuse]\n"
+		      "bad_ips =   192.0.2.7 ,198.51.100.0/24,,  2001:db8::1  ,\n"
+		      "bad_agents = \t Some Agent 1.0 ,  other\t\n"
+		      "bad_hosts=A.example.org,b.EXAMPLE.org\n");
+	ck_assert_uint_eq(cfg.n_bad_ips, 3);
+	ck_assert_uint_eq(cfg.bad_ips[0].len, 32);
+	ck_assert_uint_eq(cfg.bad_ips[1].len, 24);
+	ck_assert_uint_eq(cfg.bad_ips[2].len, 128);
+	ck_assert_uint_eq(cfg.n_bad_agents, 2);
+	ck_assert_str_eq(cfg.bad_agents[0], "Some Agent 1.0");
+	ck_assert_str_eq(cfg.bad_agents[1], "other");
+	ck_assert_uint_eq(cfg.n_bad_hosts, 2);
+	ck_assert_str_eq(cfg.bad_hosts[0], "a.example.org");
+	ck_assert_str_eq(cfg.bad_hosts[1], "b.example.org");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(last_key_wins)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[dns]\nttl = 5\nttl = 7\n"
+		      "[abuse]\nbad_ips = 192.0.2.1, 192.0.2.2\nbad_ips = 192.0.2.3\n"
+		      "bad_hosts = a.example, b.example\nbad_hosts =\n"
+		      "[server]\nlisten = 127.0.0.1:1, 127.0.0.1:2\nlisten = [::1]:3\n"
+		      "trusted_proxies = 127.0.0.1\ntrusted_proxies =\n"
+		      "[site]\nname = one\n[dns]\n[site]\nname = two\n");
+	ck_assert_uint_eq(cfg.ttl, 7);
+	ck_assert_uint_eq(cfg.n_bad_ips, 1);
+	ip_addr a;
+	ck_assert(ip_parse("192.0.2.3", &a));
+	ck_assert(ip_prefix_contains(&cfg.bad_ips[0], &a));
+	ck_assert_uint_eq(cfg.n_bad_hosts, 0);
+	ck_assert_uint_eq(cfg.n_listen, 1);
+	ck_assert_str_eq(cfg.listen[0].host, "::1");
+	ck_assert_uint_eq(cfg.listen[0].port, 3);
+	ck_assert_uint_eq(cfg.n_trusted_proxies, 0);
+	ck_assert_str_eq(cfg.site_name, "two");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(multiple_listen)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[server]\nlisten = 127.0.0.1:8000, [::1]:8000, 0.0.0.0:80 ,[2001:DB8::A]:65535,"
+		      "[::]:1, [::ffff:192.0.2.1]:99\n");
+	ck_assert_uint_eq(cfg.n_listen, 6);
+	ck_assert_str_eq(cfg.listen[1].host, "::1");
+	ck_assert_uint_eq(cfg.listen[1].port, 8000);
+	ck_assert_str_eq(cfg.listen[2].host, "0.0.0.0");
+	ck_assert_uint_eq(cfg.listen[2].port, 80);
+	ck_assert_str_eq(cfg.listen[3].host, "2001:db8::a");   /* canonical */
+	ck_assert_uint_eq(cfg.listen[3].port, 65535);
+	ck_assert_str_eq(cfg.listen[4].host, "::");
+	ck_assert_uint_eq(cfg.listen[4].port, 1);
+	ck_assert_str_eq(cfg.listen[5].host, "::ffff:192.0.2.1");
+	config_free(&cfg);
+
+	/* Exactly the maximum fits. */
+	char text[1024] = "[server]\nlisten = ";
+	for (int i = 0; i < CONFIG_MAX_LISTEN; i++) {
+		char one[32];
+		snprintf(one, sizeof(one), "[::1]:%d, ", 2000 + i);
+		strcat(text, one);
+	}
+	load_ok(&cfg, text);
+	ck_assert_uint_eq(cfg.n_listen, CONFIG_MAX_LISTEN);
+	ck_assert_uint_eq(cfg.listen[CONFIG_MAX_LISTEN - 1].port, 2000 + CONFIG_MAX_LISTEN - 1);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(inline_comments)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[dns] ; the DNS part\n"
+		      "ttl = 61 ; seconds\n"
+		      "update_timeout = 21 # also seconds\n"
+		      "  ; indented comment\n"
+		      "# ttl = 5\n"
+		      "[site]\n"
+		      "secret_key = a;b#c\n"
+		      "name = x ;y\n");
+	ck_assert_uint_eq(cfg.ttl, 61);
+	ck_assert_uint_eq(cfg.update_timeout, 21);
+	ck_assert_str_eq(cfg.secret_key, "a;b#c");   /* no blank before: part of the value */
+	ck_assert_str_eq(cfg.site_name, "x");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(indented_line_is_not_a_continuation)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[dns]\nttl = 5\n    update_timeout = 9\n\t[ site ]\n  name = n\n");
+	ck_assert_uint_eq(cfg.ttl, 5);
+	ck_assert_uint_eq(cfg.update_timeout, 9);
+	ck_assert_str_eq(cfg.site_name, "n");
+	config_free(&cfg);
+	/* An indented bare word is an error, not part of ttl. */
+	ck_assert_str_eq(load_fail("[dns]\nttl = 5\n   6\n"),
+			 "t.conf:3: syntax error (expected [section], key = value or a comment)");
+}
+END_TEST
+
+START_TEST(crlf_bom_colon_and_no_final_newline)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "\xEF\xBB\xBF[dns]\r\nttl = 42\r\nupdate_timeout: 8\r\n[log]\r\nlevel = WARN");
+	ck_assert_uint_eq(cfg.ttl, 42);
+	ck_assert_uint_eq(cfg.update_timeout, 8);
+	ck_assert_str_eq(cfg.log_level, "warning");
+	config_free(&cfg);
+	ck_assert_str_eq(load_fail("\xEF\xBB\xBF[dsn]\r\n"), "t.conf:1: [dsn]: unknown section");
+	ck_assert_str_eq(load_fail("[dns]\r\n\r\nttl = 0"),
+			 "t.conf:3: [dns] ttl: not a number between 1 and 86400");
+}
+END_TEST
+
+/* ---- robustness ---- */
+
+START_TEST(ten_thousand_list_items)
+{
+	size_t n = 10000;
+	size_t size = 64 + n * 20;
+	char *text = malloc(size);
+	ck_assert_ptr_nonnull(text);
+	size_t len = (size_t)snprintf(text, size, "[abuse]\nbad_ips = ");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, "10.%zu.%zu.%zu, ", i / 65536,
+					(i / 256) % 256, i % 256);
+	len += (size_t)snprintf(text + len, size - len, "\n[dns]\nttl = 99\n");
+	nsupd_config cfg;
+	load_ok(&cfg, text);
+	ck_assert_uint_eq(cfg.n_bad_ips, n);
+	ip_addr a;
+	ck_assert(ip_parse("10.0.39.15", &a));   /* item 9999 */
+	ck_assert(ip_prefix_contains(&cfg.bad_ips[n - 1], &a));
+	ck_assert_uint_eq(cfg.ttl, 99);   /* the line after the long one is line 4 */
+	config_free(&cfg);
+
+	/* The same for strings, with an error at the very end. */
+	len = (size_t)snprintf(text, size, "[abuse]\nbad_hosts = ");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, "H%zu.Example, ", i);
+	len += (size_t)snprintf(text + len, size - len, "\n\n[dns]\nttl = none\n");
+	ck_assert_str_eq(load_fail(text), "t.conf:5: [dns] ttl: not a number between 1 and 86400");
+	text[len - strlen("\n[dns]\nttl = none\n")] = '\0';
+	load_ok(&cfg, text);
+	ck_assert_uint_eq(cfg.n_bad_hosts, n);
+	ck_assert_str_eq(cfg.bad_hosts[n - 1], "h9999.example");
+	config_free(&cfg);
+
+	/* An error in the last item names it. */
+	len = (size_t)snprintf(text, size, "[abuse]\nbad_ips = ");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, "192.0.2.%zu,", i % 256);
+	snprintf(text + len, size - len, "bogus\n");
+	ck_assert_str_eq(load_fail(text), "t.conf:2: [abuse] bad_ips: not an address or address/len: 'bogus'");
+	free(text);
+}
+END_TEST
+
+START_TEST(huge_values)
+{
+	size_t n = 500000;
+	char *text = malloc(n + 64);
+	ck_assert_ptr_nonnull(text);
+	int k = snprintf(text, 64, "[site]\nsecret_key = ");
+	memset(text + k, 'k', n);
+	strcpy(text + k + n, "\n");
+	nsupd_config cfg;
+	load_ok(&cfg, text);
+	ck_assert_uint_eq(strlen(cfg.secret_key), n);
+	config_free(&cfg);
+
+	/* A huge number, a huge listen item, a huge prefix item, a huge
+	 * section name, a huge key: each a clean error. */
+	static const char *const heads[] = {
+		"[dns]\nttl = ", "[server]\nlisten = ", "[abuse]\nbad_ips = ", "[site]\nwe_have_tls = ",
+		"[site]\nbase_domain = ", "[log]\nlevel = ", "[dns]\n",
+	};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		k = snprintf(text, 64, "%s", heads[i]);
+		memset(text + k, '9', n);
+		strcpy(text + k + n, " = 1\n");
+		const char *m = load_fail(text);
+		ck_assert_msg(strncmp(m, "t.conf:2: ", 10) == 0, "%s", m);
+		ck_assert_msg(strlen(m) < 300, "message not cut: %zu", strlen(m));
+	}
+	memset(text, 'x', n);
+	text[0] = '[';
+	strcpy(text + n, "]\n");
+	const char *m = load_fail(text);
+	ck_assert_msg(strncmp(m, "t.conf:1: [xxx", 14) == 0, "%s", m);
+	ck_assert_ptr_nonnull(strstr(m, "]: unknown section"));
+	ck_assert_uint_lt(strlen(m), 120);
+	free(text);
+}
+END_TEST
+
+START_TEST(overlong_line)
+{
+	size_t n = 2 * 1024 * 1024;
+	char *text = malloc(n + 64);
+	ck_assert_ptr_nonnull(text);
+	int k = snprintf(text, 64, "[site]\n\nsecret_key = ");
+	memset(text + k, 'k', n);
+	strcpy(text + k + n, "\n");
+	const char *m = load_fail(text);
+	ck_assert_msg(strncmp(m, "t.conf:3: line longer than", 26) == 0, "%s", m);
+
+	/* Exactly at the limit (1 MiB with its newline): read as one line,
+	 * so the next line still has the right number. */
+	size_t limit = 1024 * 1024;
+	k = snprintf(text, 64, "[site]\nsecret_key = ");
+	size_t vlen = limit - 1 - strlen("secret_key = ");
+	memset(text + k, 'k', vlen);
+	strcpy(text + k + vlen, "\n[dns]\nttl = x\n");
+	m = load_fail(text);
+	ck_assert_str_eq(m, "t.conf:4: [dns] ttl: not a number between 1 and 86400");
+	text[k + vlen + 1] = '\0';
+	nsupd_config cfg;
+	load_ok(&cfg, text);
+	ck_assert_uint_eq(strlen(cfg.secret_key), vlen);
+	config_free(&cfg);
+	/* One more character is over. */
+	k = snprintf(text, 64, "[site]\nsecret_key = ");
+	memset(text + k, 'k', vlen + 1);
+	strcpy(text + k + vlen + 1, "\n");
+	m = load_fail(text);
+	ck_assert_msg(strncmp(m, "t.conf:2: line longer than", 26) == 0, "%s", m);
+	free(text);
+}
+END_TEST
+
+START_TEST(empty_value_for_every_key)
+{
+	/* Empty is fine for strings that may be empty and for lists, and a
+	 * clean error for everything else; never a crash. */
+	static const char *const keys[][2] = {
+		{ "server", "listen" }, { "server", "trusted_proxies" }, { "server", "threads" },
+		{ "server", "max_connections" }, { "server", "connection_timeout" },
+		{ "database", "url" }, { "site", "name" }, { "site", "base_domain" },
+		{ "site", "www_host" }, { "site", "www_ipv4_host" }, { "site", "www_ipv6_host" },
+		{ "site", "we_have_tls" }, { "site", "secret_key" }, { "dns", "resolver_timeout" },
+		{ "dns", "update_timeout" }, { "dns", "ttl" }, { "dns", "unavailable_retry" },
+		{ "abuse", "bad_agents" }, { "abuse", "bad_hosts" }, { "abuse", "bad_ips" },
+		{ "log", "level" },
+	};
+	static const char *const may_be_empty[] = {
+		"trusted_proxies", "www_ipv4_host", "www_ipv6_host", "secret_key", "bad_agents",
+		"bad_hosts", "bad_ips",
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		bool ok = false;
+		for (size_t j = 0; j < sizeof(may_be_empty) / sizeof(may_be_empty[0]); j++)
+			ok = ok || strcmp(keys[i][1], may_be_empty[j]) == 0;
+		char text[128];
+		snprintf(text, sizeof(text), "[%s]\n%s =\n", keys[i][0], keys[i][1]);
+		nsupd_config cfg;
+		if (ok) {
+			load_ok(&cfg, text);
+			config_free(&cfg);
+		} else {
+			char want[128];
+			snprintf(want, sizeof(want), "t.conf:2: [%s] %s: ", keys[i][0], keys[i][1]);
+			const char *m = load_fail(text);
+			ck_assert_msg(strncmp(m, want, strlen(want)) == 0, "%s", m);
+		}
+		/* Every documented key is known. */
+		snprintf(text, sizeof(text), "[%s]\n%s = !\n", keys[i][0], keys[i][1]);
+		if (load(&cfg, text) == NSUPD_OK)
+			config_free(&cfg);
+		ck_assert_msg(strstr(err, "unknown") == NULL, "%s", err);
+	}
+}
+END_TEST
+
+/* The sample file at the repository root, found from this source file's
+ * path as the compiler saw it (relative to the build directory, which is
+ * three levels above the test binary). */
+static bool example_path(char *out, size_t outsize)
+{
+	const char *src = __FILE__;
+	const char *tail = strstr(src, "tests/unit/test_config.c");
+	ck_assert_ptr_nonnull(tail);
+	int root_len = (int)(tail - src);
+	if (src[0] == '/') {
+		snprintf(out, outsize, "%.*snsupd.conf.example", root_len, src);
+		return true;
+	}
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {   /* strip /test_config, /unit, /tests */
+		char *slash = strrchr(exe, '/');
+		if (slash == NULL)
+			return false;
+		*slash = '\0';
+	}
+	snprintf(out, outsize, "%s/%.*snsupd.conf.example", exe, root_len, src);
+	return true;
+}
+
+START_TEST(example_file_is_valid_and_matches_defaults)
+{
+	char path[8192];
+	ck_assert(example_path(path, sizeof(path)));
+	nsupd_config cfg;
+	config_defaults(&cfg);
+	nsupd_err e = config_load_file(&cfg, path, err, sizeof(err));
+	ck_assert_msg(e == NSUPD_OK, "%s", err);
+	check_defaults(&cfg);
+	config_free(&cfg);
+
+	/* Every key the parser knows is documented there. */
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	static char text[65536];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	static const char *const keys[] = {
+		"[server]", "\nlisten =", "\ntrusted_proxies =", "\nthreads =", "\nmax_connections =",
+		"\nconnection_timeout =", "[database]", "\nurl =", "[site]", "\nname =",
+		"\nbase_domain =", "\nwww_host =", "\nwww_ipv4_host =", "\nwww_ipv6_host =",
+		"\nwe_have_tls =", "\nsecret_key =", "[dns]", "\nresolver_timeout =",
+		"\nupdate_timeout =", "\nttl =", "\nunavailable_retry =", "[abuse]",
+		"\nbad_agents =", "\nbad_hosts =", "\nbad_ips =", "[log]", "\nlevel =",
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_msg(strstr(text, keys[i]) != NULL, "%s not in the example", keys[i]);
+}
+END_TEST
+
+/* ---- config_parse_hostport ---- */
+
+START_TEST(hostport)
+{
+	char host[IP_STRLEN];
+	uint16_t port = 0;
+	ck_assert(config_parse_hostport("127.0.0.1:8000", 0, host, sizeof(host), &port));
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_uint_eq(port, 8000);
+	ck_assert(config_parse_hostport("[::1]:5353", 53, host, sizeof(host), &port));
+	ck_assert_str_eq(host, "::1");
+	ck_assert_uint_eq(port, 5353);
+	ck_assert(config_parse_hostport("::1", 53, host, sizeof(host), &port));
+	ck_assert_str_eq(host, "::1");
+	ck_assert_uint_eq(port, 53);
+	ck_assert(config_parse_hostport("[2001:0DB8::0001]", 53, host, sizeof(host), &port));
+	ck_assert_str_eq(host, "2001:db8::1");
+	ck_assert_uint_eq(port, 53);
+	ck_assert(config_parse_hostport("192.0.2.1", 53, host, sizeof(host), &port));
+	ck_assert_str_eq(host, "192.0.2.1");
+	ck_assert_uint_eq(port, 53);
+	ck_assert(config_parse_hostport("192.0.2.1:65535", 53, host, sizeof(host), &port));
+	ck_assert_uint_eq(port, 65535);
+
+	port = 7;
+	static const char *const bad[] = {
+		"", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:", ":80", "[]:80", "[::1]x",
+		"[::1", "::1]:80", "example.org:53", "[1.2.3.4]:53", " 127.0.0.1:53",
+		"127.0.0.1:53 ", "127.0.0.1:5a", "2001:db8::1:53:", "[::1]:99999999999",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!config_parse_hostport(bad[i], 53, host, sizeof(host), &port), "%s", bad[i]);
+	ck_assert_uint_eq(port, 7);   /* untouched on failure */
+	/* def_port 0: the port is required. */
+	ck_assert(!config_parse_hostport("127.0.0.1", 0, host, sizeof(host), &port));
+	ck_assert(!config_parse_hostport("[::1]", 0, host, sizeof(host), &port));
+	/* Too small a buffer is refused, not cut. */
+	char small[5];
+	ck_assert(!config_parse_hostport("192.0.2.1:53", 0, small, sizeof(small), &port));
+	ck_assert(!config_parse_hostport(NULL, 0, host, sizeof(host), &port));
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("load");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, empty_file_gives_defaults);
+	tcase_add_test(tc, load_without_defaults_first);
+	tcase_add_test(tc, loads_layer);
+	tcase_add_test(tc, full_file);
+	tcase_add_test(tc, load_file_ok_and_errors);
+	tcase_add_test(tc, example_file_is_valid_and_matches_defaults);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_test(tc, error_unknown_key);
+	tcase_add_test(tc, error_unknown_section);
+	tcase_add_test(tc, error_key_outside_section);
+	tcase_add_test(tc, error_bad_bool);
+	tcase_add_test(tc, error_bad_number);
+	tcase_add_test(tc, error_bad_listen);
+	tcase_add_test(tc, error_bad_prefix);
+	tcase_add_test(tc, error_other_values);
+	tcase_add_test(tc, error_syntax);
+	tcase_add_test(tc, first_error_wins);
+	tcase_add_test(tc, error_buffer_small_or_absent);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("values");
+	tcase_add_test(tc, bool_spellings);
+	tcase_add_test(tc, lists_with_spaces);
+	tcase_add_test(tc, last_key_wins);
+	tcase_add_test(tc, multiple_listen);
+	tcase_add_test(tc, inline_comments);
+	tcase_add_test(tc, indented_line_is_not_a_continuation);
+	tcase_add_test(tc, crlf_bom_colon_and_no_final_newline);
+	tcase_add_test(tc, hostport);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("robustness");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, ten_thousand_list_items);
+	tcase_add_test(tc, huge_values);
+	tcase_add_test(tc, overlong_line);
+	tcase_add_test(tc, empty_value_for_every_key);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
