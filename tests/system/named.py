@@ -258,6 +258,12 @@ class Named:
                                text=True, timeout=30)
         if check.returncode != 0:
             raise NamedError(f"named-checkconf failed:\n{check.stdout}{check.stderr}")
+        for z in self.zones:
+            check = subprocess.run(["/usr/bin/named-checkzone", z.name,
+                                    str(self.workdir / f"{z.name}.zone")],
+                                   capture_output=True, text=True, timeout=30)
+            if check.returncode != 0:
+                raise NamedError(f"named-checkzone {z.name} failed:\n{check.stdout}{check.stderr}")
         self._logf = open(self.log_path, "ab")
         # -g: foreground, log to stderr, stay the user we are (root in CI).
         cmd = [NAMED, "-g", "-c", str(conf), "-n", str(self.threads)]
