@@ -18,13 +18,19 @@ deps:
 	scripts/install-deps.sh
 
 check: deps
-	scripts/check.sh
+	BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) PYTHON=$(PYTHON) scripts/check.sh
+
+unit: deps
+	BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) PYTHON=$(PYTHON) scripts/check.sh unit
+
+system: deps
+	BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) PYTHON=$(PYTHON) scripts/check.sh system
 
 demo: deps all
-	scripts/demo.sh start
+	BUILD=$(BUILD) scripts/demo.sh start
 
 demo-stop:
-	scripts/demo.sh stop
+	BUILD=$(BUILD) scripts/demo.sh stop
 
 bench: deps all
 	bench/run

@@ -29,7 +29,8 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 BUILD=${BUILD:-build}
 ASAN_BUILD=${ASAN_BUILD:-build-asan}
 # CI has 25 minutes in all; stop the system tests well before that so the
-# summary still gets printed.
+# summary still gets printed. SIGINT lets pytest run its fixture teardown
+# (stopping the named and nsupd it started) and still write the junit file.
 SYSTEM_TIMEOUT=${NSUPD_SYSTEM_TIMEOUT:-1200}
 
 # Sanitizer reports must fail the test that triggered them, with a stack.
@@ -77,15 +78,19 @@ run_unit() {
 
 run_system() {
 	local dir=$1 junit rc
-	junit="$root/$dir/pytest-junit.xml"
+	case "$dir" in
+	/*) ;;
+	*) dir="$root/$dir" ;;
+	esac
+	junit="$dir/pytest-junit.xml"
 	rm -f "$junit"
 	if [ ! -d tests/system ]; then
 		echo "check: no tests/system directory, nothing to run"
 		return 0
 	fi
-	step "pytest tests/system (nsupd from $dir)"
-	NSUPD_BIN="$root/$dir/nsupd" NSUPD_BUILD="$root/$dir" \
-		timeout --signal=TERM --kill-after=30 "$SYSTEM_TIMEOUT" \
+	step "pytest tests/system (NSUPD_BIN=$dir/nsupd)"
+	NSUPD_BIN="$dir/nsupd" NSUPD_BUILD="$dir" \
+		timeout --signal=INT --kill-after=60 "$SYSTEM_TIMEOUT" \
 		"$PYTHON" -m pytest -q -p no:cacheprovider tests/system --junitxml="$junit" </dev/null
 	rc=$?
 	case $rc in

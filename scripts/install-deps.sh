@@ -3,9 +3,9 @@
 # benchmark. Does nothing (and needs no network) when all are present.
 #
 # As root: installs what is missing, non-interactively, and makes sure no
-# daemon from the new packages (named, ddclient, inadyn, nginx) is left
-# running or enabled: the tests and the demo start their own copies on
-# loopback ports and a system named on port 53 would only get in the way.
+# daemon from the new packages (named, ddclient, inadyn, nginx, postgresql)
+# is left running or enabled: the tests and the demo start their own copies
+# on loopback ports, and a system named on port 53 would only get in the way.
 # Not root: prints the apt-get line to run and fails.
 set -euo pipefail
 
@@ -17,10 +17,11 @@ PACKAGES=(
 	bind9 bind9-utils bind9-dnsutils
 	python3 python3-pytest python3-dnspython python3-requests
 	ddclient inadyn wrk dnsperf nginx-light sqlite3 curl ca-certificates
+	libpq-dev postgresql
 )
 
 # Services the packages above may install and start from their postinst.
-SERVICES=(named bind9 ddclient inadyn nginx)
+SERVICES=(named bind9 ddclient inadyn nginx postgres)
 
 is_installed() {
 	local status
@@ -94,6 +95,7 @@ case "$newly" in *" bind9 "*) touched+=(named bind9) ;; esac
 case "$newly" in *" ddclient "*) touched+=(ddclient) ;; esac
 case "$newly" in *" inadyn "*) touched+=(inadyn) ;; esac
 case "$newly" in *" nginx-light "*) touched+=(nginx) ;; esac
+case "$newly" in *" postgresql "*) touched+=(postgresql) ;; esac
 
 have_systemd=0
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
