@@ -57,19 +57,30 @@ struct lookup {
 	const char *value;
 };
 
+/* A parameter value with an encoded NUL (%00) cannot be passed on as a C
+ * string without silently losing its tail ("192.0.2.1%00junk" would read
+ * as a clean address), so it is replaced by a value no validator accepts. */
+static const char poisoned_value[] = "\x7f";
+
 static enum MHD_Result last_value_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+				     size_t key_size, const char *value, size_t value_size)
 {
 	struct lookup *l = cls;
-	if (key != NULL && strcmp(key, l->name) == 0)
-		l->value = value != NULL ? value : "";
+	if (key == NULL || key_size != strlen(key) || strcmp(key, l->name) != 0)
+		return MHD_YES;
+	if (value == NULL)
+		l->value = "";
+	else if (value_size != strlen(value))
+		l->value = poisoned_value;
+	else
+		l->value = value;
 	return MHD_YES;
 }
 
 const char *http_query(const http_request *req, const char *name)
 {
 	struct lookup l = { name, NULL };
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, last_value_cb, &l);
+	MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, last_value_cb, &l);
 	return l.value;
 }
 
@@ -182,15 +193,43 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const http_res
 }
 
 static int request_marker;
+static int too_many_params_marker;
+
+/* Most parameters a request may have. libmicrohttpd keeps every parameter
+ * in the connection's small memory pool and stalls when that runs out, so
+ * a request with thousands of them is cut off here, before parsing, and
+ * answered 414 by the access handler. */
+#define HTTP_MAX_PARAMS 256
+
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	char *query = strchr(uri, '?');
+	if (query == NULL)
+		return NULL;
+	size_t params = 1;
+	for (const char *p = query; *p; p++)
+		if (*p == '&')
+			params++;
+	if (params <= HTTP_MAX_PARAMS)
+		return NULL;
+	/* The URI lives in MHD's own read buffer, and this callback exists so
+	 * that the URI can be processed before MHD parses it. MHD has already
+	 * noted where the parameters start, so empty them there too. */
+	query[1] = '\0';
+	query[0] = '\0';
+	return &too_many_params_marker;
+}
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
 {
 	http_server *srv = cls;
-	if (*con_cls == NULL) {
-		*con_cls = &request_marker;
-		return MHD_YES;
+	if (*con_cls == NULL || *con_cls == &too_many_params_marker) {
+		bool too_many = *con_cls == &too_many_params_marker;
+		*con_cls = too_many ? (void *)&too_many_params_marker : (void *)&request_marker;
+		if (!too_many)
+			return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
 		/* Bodies are not used by any route: read and drop them. */
@@ -199,6 +238,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 
 	http_response res = { 0 };
+	if (*con_cls == &too_many_params_marker) {
+		http_set_text(&res, 414, "too many parameters");
+		return send_response(conn, &res);
+	}
 	bool head = strcmp(method, "HEAD") == 0;
 	if (!head && strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
 		http_set_text(&res, 405, "method not allowed");
@@ -313,7 +356,11 @@ nsupd_err http_server_start(const nsupd_config *cfg, const http_route *routes, s
 			MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections > 0 ? cfg->max_connections : 4096,
 			MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+			/* RFC 7230: an HTTP/1.1 request without Host is answered
+			 * 400; routers all send it, so this costs no client. */
+			MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+			MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
 			MHD_OPTION_END);
 		if (d == NULL) {
 			snprintf(errbuf, errsize, "cannot start the HTTP server on %s:%u",
