@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -285,15 +284,6 @@ def check_plain(r, status=200):
 
 def answer(r, status=200):
     return check_plain(r, status)
-
-
-def free_tcp_port_unused():
-    """A port where nothing listens (for dead nameserver configs)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def secret_looks_random(secret):
