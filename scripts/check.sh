@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Builds nsupd twice (normal, and ASan+UBSan) and runs every test:
-#   unit    the C unit tests (Check) in both builds
-#   system  the Python black-box tests (pytest) against the sanitizer build
+#   unit    the C unit tests (Check) in both builds, test_store on SQLite and
+#           on PostgreSQL
+#   system  the Python black-box tests (pytest: tests/system, tests/browser)
+#           against the sanitizer build, once on SQLite and once on PostgreSQL
 # Usage: scripts/check.sh [all|unit|system]     (default: all)
 #
+# PostgreSQL: a throw-away cluster (tests/pg/start.sh) is started once and
+# stopped at the end, whatever happens; NSUPD_TEST_PG_URL=URL uses an
+# existing database instead (the tests create their own schemas in it).
 # The last line printed is always "N passed, N failed[, N skipped]", counting
 # each test case (not each binary); the exit status is nonzero when anything
 # failed or a step broke.
@@ -13,7 +18,7 @@ what=${1:-all}
 case "$what" in
 all | unit | system) ;;
 -h | --help)
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
@@ -31,6 +36,8 @@ ASAN_BUILD=${ASAN_BUILD:-build-asan}
 # CI has 25 minutes in all; stop the system tests well before that so the
 # summary still gets printed. SIGINT lets pytest run its fixture teardown
 # (stopping the named and nsupd it started) and still write the junit file.
+# This is the budget for all pytest runs together (each suite on each
+# database); a run gets what the earlier ones left, at least 120 s.
 SYSTEM_TIMEOUT=${NSUPD_SYSTEM_TIMEOUT:-1200}
 
 # Sanitizer reports must fail the test that triggered them, with a stack.
@@ -41,6 +48,19 @@ unset PYTHONPATH PYTHONHOME
 
 broken=()
 counted=()
+
+# ---- PostgreSQL: one throw-away cluster for the whole run ----
+pg_dir=
+pg_url=${NSUPD_TEST_PG_URL:-}
+pg_stop() {
+	if [ -n "$pg_dir" ]; then
+		tests/pg/stop.sh "$pg_dir" || echo "check: could not stop PostgreSQL in $pg_dir" >&2
+		pg_dir=
+	fi
+}
+trap pg_stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 step() {
 	echo
@@ -76,34 +96,79 @@ run_unit() {
 	counted+=(--check "$dir")
 }
 
-run_system() {
-	local dir=$1 junit rc
-	case "$dir" in
-	/*) ;;
-	*) dir="$root/$dir" ;;
-	esac
-	junit="$dir/pytest-junit.xml"
-	rm -f "$junit"
-	if [ ! -d tests/system ]; then
-		echo "check: no tests/system directory, nothing to run"
-		return 0
-	fi
-	step "pytest tests/system (NSUPD_BIN=$dir/nsupd)"
-	NSUPD_BIN="$dir/nsupd" NSUPD_BUILD="$dir" \
-		timeout --signal=INT --kill-after=60 "$SYSTEM_TIMEOUT" \
-		"$PYTHON" -m pytest -q -p no:cacheprovider tests/system --junitxml="$junit" </dev/null
+system_started=$SECONDS
+
+# run_pytest BUILDDIR SUITE DB: one pytest run of tests/SUITE with every
+# nsupd instance on DB (sqlite or postgresql); its own junit file, so each
+# run is counted.
+run_pytest() {
+	local dir=$1 suite=$2 db=$3 junit rc left
+	junit="$dir/pytest-junit-$suite-$db.xml"
+	left=$((SYSTEM_TIMEOUT - (SECONDS - system_started)))
+	[ "$left" -ge 120 ] || left=120
+	step "pytest tests/$suite on $db (NSUPD_BIN=$dir/nsupd, at most ${left}s)"
+	NSUPD_BIN="$dir/nsupd" NSUPD_BUILD="$dir" NSUPD_TEST_DB="$db" \
+		NSUPD_BROWSER_ARTIFACTS="$dir/browser-screenshots/$db" \
+		timeout --signal=INT --kill-after=60 "$left" \
+		"$PYTHON" -m pytest -q -p no:cacheprovider "tests/$suite" --junitxml="$junit" \
+		-o junit_suite_name="$suite-$db" </dev/null
 	rc=$?
 	case $rc in
 	0 | 1) ;;                 # all passed / some failed: counted from the XML
-	5) echo "check: pytest collected no tests" ;;
-	124 | 137) broken+=("pytest timed out after ${SYSTEM_TIMEOUT}s") ;;
-	*) broken+=("pytest exited with status $rc") ;;
+	5) echo "check: pytest collected no tests in tests/$suite" ;;
+	124 | 137) broken+=("pytest tests/$suite on $db timed out after ${left}s") ;;
+	*) broken+=("pytest tests/$suite on $db exited with status $rc") ;;
 	esac
 	if [ -f "$junit" ]; then
 		counted+=(--junit "$junit")
 	elif [ "$rc" -ne 5 ]; then
-		broken+=("pytest wrote no junit XML")
+		broken+=("pytest tests/$suite on $db wrote no junit XML")
 	fi
+}
+
+run_system() {
+	local dir=$1 suite db
+	case "$dir" in
+	/*) ;;
+	*) dir="$root/$dir" ;;
+	esac
+	rm -f "$dir"/pytest-junit*.xml
+	if [ ! -d tests/system ]; then
+		echo "check: no tests/system directory, nothing to run"
+		return 0
+	fi
+	system_started=$SECONDS
+	for db in sqlite postgresql; do
+		if [ "$db" = postgresql ] && [ -z "$pg_url" ]; then
+			# Counted as broken already when the cluster did not start.
+			echo "check: no PostgreSQL, the PostgreSQL pass is not run"
+			continue
+		fi
+		for suite in system browser; do
+			[ -d "tests/$suite" ] || continue
+			run_pytest "$dir" "$suite" "$db"
+		done
+	done
+}
+
+pg_start() {
+	[ -n "$pg_url" ] && return 0
+	# Under /tmp, short: the postgres user must reach it (as root) and the
+	# unix socket path must fit.
+	if ! pg_dir=$(mktemp -d /tmp/nsupd-check-pg.XXXXXX); then
+		broken+=("mktemp for PostgreSQL")
+		pg_dir=
+		return 1
+	fi
+	step "tests/pg/start.sh $pg_dir"
+	if ! pg_url=$(tests/pg/start.sh "$pg_dir"); then
+		broken+=("start PostgreSQL (tests/pg/start.sh)")
+		pg_url=
+		rm -rf "$pg_dir"
+		pg_dir=
+		return 1
+	fi
+	echo "check: PostgreSQL at ${pg_url%%:*}://...@${pg_url##*@}"
 }
 
 # The sanitizer build comes first: the system tests need it, and it catches
@@ -117,6 +182,13 @@ if [ "$what" != system ]; then
 	if setup_build "$BUILD"; then
 		normal_ok=1
 	fi
+fi
+
+if [ "$normal_ok" -eq 1 ] || [ "$asan_ok" -eq 1 ]; then
+	pg_start
+fi
+if [ -n "$pg_url" ]; then
+	export NSUPD_TEST_PG_URL=$pg_url
 fi
 
 if [ "$what" != system ]; then

@@ -8,7 +8,9 @@ Sources:
                    binaries Meson ran and how they ended, so a binary that
                    crashed before (or while) writing its log still counts as
                    a failure instead of silently vanishing.
-  --junit FILE     a pytest junit XML file: every <testcase> is one case.
+  --junit FILE     a pytest junit XML file: every <testcase> is one case
+                   (give one file per run: the same test run on SQLite and
+                   on PostgreSQL counts twice).
   --broken TEXT    a step that broke (build failed, pytest crashed, ...);
                    each counts as one failure so the summary never reads
                    "0 failed" when something went wrong.
@@ -133,8 +135,12 @@ def count_junit(path, tally):
     except (ET.ParseError, OSError) as e:
         tally.fail('pytest: no usable junit XML %s (%s)' % (path, e))
         return
+    # The suite name (check.sh sets e.g. "system-postgresql") tells apart
+    # the runs of one test on each database.
+    suites = [el.get('name') for el in root.iter('testsuite') if el.get('name')]
+    label = suites[0] if suites and suites[0] != 'pytest' else os.path.basename(path)
     for case in root.iter('testcase'):
-        name = '%s::%s' % (case.get('classname', '?'), case.get('name', '?'))
+        name = '%s: %s::%s' % (label, case.get('classname', '?'), case.get('name', '?'))
         kinds = {local(c.tag) for c in case}
         if 'failure' in kinds or 'error' in kinds:
             msgs = [c.get('message', '') for c in case if local(c.tag) in ('failure', 'error')]

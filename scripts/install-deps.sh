@@ -17,11 +17,12 @@ PACKAGES=(
 	bind9 bind9-utils bind9-dnsutils
 	python3 python3-pytest python3-dnspython python3-requests
 	ddclient inadyn wrk dnsperf nginx-light sqlite3 curl ca-certificates
-	libpq-dev postgresql
+	libpq-dev postgresql haproxy
+	nodejs gettext chromium chromium-driver python3-selenium
 )
 
 # Services the packages above may install and start from their postinst.
-SERVICES=(named bind9 ddclient inadyn nginx postgres)
+SERVICES=(named bind9 ddclient inadyn nginx postgres haproxy)
 
 is_installed() {
 	local status
@@ -35,13 +36,35 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	exit 1
 fi
 
+# The web interface's CSS/JS (Bootstrap, pinned in web/package-lock.json)
+# comes from the npm registry once; the build copies it into BUILDDIR/static.
+npm_assets() {
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	if [ -d "$root/web/node_modules/bootstrap/dist" ]; then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "install-deps: npm not found: cannot install web/node_modules" >&2
+		return 1
+	fi
+	echo "install-deps: npm ci in web/"
+	(cd "$root/web" && npm ci --no-audit --no-fund --ignore-scripts)
+}
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	is_installed "$pkg" || missing+=("$pkg")
 done
+# npm: Debian's package, unless an npm is already there (NodeSource's nodejs
+# bundles one and conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then
+	is_installed npm || missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#PACKAGES[@]} packages are installed"
+	npm_assets || exit 1
 	exit 0
 fi
 
@@ -96,6 +119,7 @@ case "$newly" in *" ddclient "*) touched+=(ddclient) ;; esac
 case "$newly" in *" inadyn "*) touched+=(inadyn) ;; esac
 case "$newly" in *" nginx-light "*) touched+=(nginx) ;; esac
 case "$newly" in *" postgresql "*) touched+=(postgresql) ;; esac
+case "$newly" in *" haproxy "*) touched+=(haproxy) ;; esac
 
 have_systemd=0
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
@@ -130,4 +154,5 @@ if [ ${#still[@]} -ne 0 ]; then
 	echo "install-deps: still missing after apt-get: ${still[*]}" >&2
 	exit 1
 fi
+npm_assets || exit 1
 echo "install-deps: done"

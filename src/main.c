@@ -14,6 +14,7 @@ static void usage(FILE *out)
 	      "\n"
 	      "commands:\n"
 	      "  migrate                      create or upgrade the database schema\n"
+	      "  migrate-db --from URL --to URL  copy everything but sessions into an empty database\n"
 	      "  serve                        run the HTTP service until SIGTERM/SIGINT\n"
 	      "  user add NAME --email ADDR [--staff] [--password-stdin]\n"
 	      "  domain add ZONE --owner NAME --nameserver ADDR[:PORT] [--nameserver2 ADDR[:PORT]]\n"
@@ -24,6 +25,16 @@ static void usage(FILE *out)
 	      "                [--abuse yes|no] [--abuse-blocked yes|no]\n"
 	      "  host show FQDN --json\n"
 	      "  host delete FQDN             also delete its A/AAAA records in DNS\n"
+	      "  host related add FQDN NAME [--interface-id-ipv4 ID] [--interface-id-ipv6 ID]\n"
+	      "                [--unavailable] [--comment TEXT]\n"
+	      "  host related delete FQDN NAME  also delete its A/AAAA records in DNS\n"
+	      "  host related list FQDN [--json]\n"
+	      "  host forward add FQDN --service NAME --login LOGIN --password-stdin\n"
+	      "                [--hostname H] [--give-ipv4] [--give-ipv6] [--comment TEXT]\n"
+	      "  host forward list FQDN [--json]  with the last result of each forward\n"
+	      "  service add NAME --server HOST[:PORT] [--path PATH] [--no-tls]\n"
+	      "                [--accept-ipv4] [--accept-ipv6] [--owner USER] [--comment TEXT]\n"
+	      "  service list [--json]\n"
 	      "\n"
 	      "The configuration file is -c FILE, else $NSUPD_CONFIG, else ./nsupd.conf.\n",
 	      out);
@@ -34,10 +45,12 @@ static const struct {
 	int (*run)(cli_ctx *, int, char **);
 } commands[] = {
 	{ "migrate", cli_migrate },
+	{ "migrate-db", cli_migrate_db },
 	{ "serve", cli_serve },
 	{ "user", cli_user },
 	{ "domain", cli_domain },
 	{ "host", cli_host },
+	{ "service", cli_service },
 };
 
 int main(int argc, char **argv)

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/followup.h"
 #include "api/updater.h"
 #include "core/dyndns2.h"
 #include "core/fqdn.h"
@@ -162,7 +163,21 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 			ip_format(&req->client, addrs[0].text);
 			addrs[0].addr = req->client;
 			addrs[0].prefix_len = -1;
+			addrs[0].prefix = false;
 			n = 1;
+		}
+		/* The router's LAN prefix for the related hosts (api/followup.h).
+		 * A delete names record types only, so prefixes are plain
+		 * addresses there. */
+		if (early == DD_GOOD && delete_request) {
+			for (size_t i = 0; i < n; i++)
+				addrs[i].prefix = false;
+		} else if (early == DD_GOOD &&
+			   (!followup_prefix_params(http_query(req, "ip6lanprefix"),
+						    http_query(req, "ipv6prefix"), addrs, DD_MAX_ADDRS,
+						    &n) ||
+			    !followup_prefixes_consistent(addrs, n))) {
+			early = DD_DNSERR;
 		}
 	}
 	if (early != DD_GOOD) {
@@ -180,11 +195,45 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 		return;
 	}
 	dd_outcome outcomes[DD_MAX_ADDRS];
-	for (size_t i = 0; i < n; i++)
-		outcomes[i] = updater_apply(app, &host, &domain, &addrs[i], delete_request, req->tls,
+	bool prefix_given[2] = { false, false };   /* [0] IPv4, [1] IPv6 */
+	size_t n_plain = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (addrs[i].prefix)
+			prefix_given[addrs[i].addr.family == 6] = true;
+		else
+			n_plain++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const dd_addr *ad = &addrs[i];
+		if (ad->prefix) {
+			/* The same prefix twice (myip and a parameter) runs once. */
+			size_t k = 0;
+			while (k < i && !(addrs[k].prefix && addrs[k].addr.family == ad->addr.family))
+				k++;
+			outcomes[i] = k < i ? outcomes[k] :
+				followup_prefix(app, &host, &domain, ad, req->tls, dry_run, &ev,
+						req->arena);
+			continue;
+		}
+		outcomes[i] = updater_apply(app, &host, &domain, ad, delete_request, req->tls,
 					    dry_run, &ev, req->arena);
+		if (delete_request || dry_run || outcomes[i].word != DD_GOOD)
+			continue;
+		/* After a good update (also a network-address delete, as in
+		 * the original): related hosts follow this address unless the
+		 * router sent a prefix for them; other services get it unless
+		 * it only named a network. */
+		unsigned netmask = ad->addr.family == 4 ? host.netmask_ipv4 : host.netmask_ipv6;
+		if (!prefix_given[ad->addr.family == 6])
+			followup_related(app, &host, &domain, &ad->addr, netmask, false, &ev,
+					 req->arena);
+		if (!ip_is_network_address(&ad->addr, netmask))
+			followup_forward(app, &host, &ad->addr);
+	}
 	dd_answer ans = dd_combine(outcomes, n, req->arena);
-	if (ans.client_fault)
+	/* A prefix that did not change is no fault: routers re-send it with
+	 * every update (the original flagged Fritz!Boxes for it). */
+	if (ans.client_fault && n_plain > 0)
 		ev.client_faults++;
 	if (!dry_run)
 		store_event(app, &host, &ev, &store_failed);
@@ -233,24 +282,16 @@ static void handle_checkip(void *app, http_request *req, http_response *res)
 	http_add_header(res, "Cache-Control", "no-store");
 }
 
-static void handle_root(void *app, http_request *req, http_response *res)
-{
-	nsupd_app *a = app;
-	char *body = arena_printf(req->arena,
-		"%s: dynamic DNS service.\n"
-		"Update API: /nic/update?hostname=FQDN&myip=ADDRESS with HTTP Basic auth (FQDN:secret).\n"
-		"Your address: /myip\n", a->cfg->site_name);
-	http_set_text(res, 200, body != NULL ? body : "nsupd");
-}
-
+/* API routes: flags 0, so GET, HEAD and POST reach the handlers and no
+ * web behaviour (sessions, CSRF, redirects) ever applies to them. The home
+ * page "/" belongs to the web interface (src/web). */
 static const http_route routes[] = {
-	{ "/nic/update", handle_update },
-	{ "/v3/update", handle_update },
-	{ "/v2/update", handle_update },
-	{ "/nic/delete", handle_delete },
-	{ "/myip", handle_myip },
-	{ "/nic/checkip.html", handle_checkip },
-	{ "/", handle_root },
+	{ "/nic/update", handle_update, 0, NULL },
+	{ "/v3/update", handle_update, 0, NULL },
+	{ "/v2/update", handle_update, 0, NULL },
+	{ "/nic/delete", handle_delete, 0, NULL },
+	{ "/myip", handle_myip, 0, NULL },
+	{ "/nic/checkip.html", handle_checkip, 0, NULL },
 };
 
 const http_route *nic_routes(size_t *n)

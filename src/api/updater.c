@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns/zonewriter.h"
 #include "util/log.h"
 
 char *updater_stamp(arena *a, int64_t now, const char *fmt, ...)
@@ -80,6 +81,17 @@ void updater_note_failure(const nsupd_app *app, const store_domain *d, nsupd_err
 		log_error("domain %s: cannot record the back-off: %s", d->name, nsupd_strerror(se));
 }
 
+/* Changes go through the zone's writer, which merges concurrent ones into
+ * one UPDATE message (see src/dns/zonewriter.h). */
+static zw_options writer_options(const nsupd_app *app)
+{
+	return (zw_options){
+		.coalesce_max = app->cfg->coalesce_max,
+		.coalesce_wait_ms = app->cfg->coalesce_wait_ms,
+		.max_inflight = app->cfg->max_inflight,
+	};
+}
+
 static const char *rrtype_name(int family)
 {
 	return family == 4 ? "A" : "AAAA";
@@ -149,15 +161,18 @@ dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_
 		e = dns_query(&zone, fqdn, addr->addr.family, &current, &found, &err);
 	if (e == NSUPD_OK) {
 		if (action == DD_ACT_DELETE) {
-			if (found && !dry_run)
-				e = dns_delete(&zone, fqdn, addr->addr.family, &err);
+			if (found && !dry_run) {
+				zw_options zo = writer_options(app);
+				e = zw_delete(&zone, &zo, fqdn, addr->addr.family, &err);
+			}
 		} else if (found && ip_equal(&current, &addr->addr)) {
 			ev->client_msg = updater_stamp(a, now,
 				"received no-change update, ip: %s tls: %s", addr->text, tls_text);
 			o.word = DD_NOCHG;
 			return o;
 		} else if (!dry_run) {
-			e = dns_replace(&zone, fqdn, &addr->addr, &err);
+			zw_options zo = writer_options(app);
+			e = zw_replace(&zone, &zo, fqdn, &addr->addr, &err);
 		}
 	}
 	if (e != NSUPD_OK) {
@@ -202,7 +217,8 @@ nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,
 		/* When the query fails, try the delete anyway: it is harmless. */
 		if (e == NSUPD_OK && !found)
 			continue;
-		e = dns_delete(&zone, fqdn, families[i], &e2);
+		zw_options zo = writer_options(app);
+		e = zw_delete(&zone, &zo, fqdn, families[i], &e2);
 		if (e != NSUPD_OK) {
 			updater_note_failure(app, d, e, now);
 			if (first == NSUPD_OK) {

@@ -12,9 +12,12 @@
 #include "store/store.h"
 #include "util/arena.h"
 
+struct web;
+
 typedef struct nsupd_app {
 	const nsupd_config *cfg;
 	store *store;
+	struct web *web;          /* the web interface (src/web), NULL outside `serve` */
 } nsupd_app;
 
 /* Fills z from the domain (pointers into d, which must outlive z). Fails

@@ -30,5 +30,10 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv);
 int cli_user(cli_ctx *ctx, int argc, char **argv);
 int cli_domain(cli_ctx *ctx, int argc, char **argv);
 int cli_host(cli_ctx *ctx, int argc, char **argv);
+/* host related ... / host forward ... (cli_related.c), service ... (cli_service.c) */
+int cli_host_related(cli_ctx *ctx, int argc, char **argv);
+int cli_host_forward(cli_ctx *ctx, int argc, char **argv);
+int cli_service(cli_ctx *ctx, int argc, char **argv);
+int cli_migrate_db(cli_ctx *ctx, int argc, char **argv);
 
 #endif

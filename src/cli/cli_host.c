@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/followup.h"
 #include "cli/cli.h"
 #include "core/fqdn.h"
 #include "core/secret.h"
@@ -12,7 +13,7 @@
 
 #define HOST_USAGE \
 	"usage: nsupd host add FQDN --owner NAME | secret FQDN | set FQDN [options] | " \
-	"show FQDN --json | delete FQDN"
+	"show FQDN --json | delete FQDN | related ... | forward ..."
 
 /* Loads the host named by argv[optind] (exactly one positional argument). */
 static bool load_host(cli_ctx *ctx, int argc, char **argv, store_host *h)
@@ -330,6 +331,9 @@ static int host_delete(cli_ctx *ctx, int argc, char **argv)
 		if (updater_delete_records(&ctx->app, &h, &d, &err) != NSUPD_OK)
 			fprintf(stderr, "nsupd: warning: records of %s.%s not removed from DNS: %s\n",
 				h.name, h.domain, err.msg);
+		if (followup_related_delete_all(&ctx->app, &h, &d, &err) != NSUPD_OK)
+			fprintf(stderr, "nsupd: warning: records of related hosts of %s.%s not "
+				"removed from DNS: %s\n", h.name, h.domain, err.msg);
 	}
 	e = store_host_delete(ctx->store, h.id);
 	if (e != NSUPD_OK) {
@@ -350,6 +354,8 @@ int cli_host(cli_ctx *ctx, int argc, char **argv)
 		{ "set", host_set },
 		{ "show", host_show },
 		{ "delete", host_delete },
+		{ "related", cli_host_related },
+		{ "forward", cli_host_forward },
 	};
 	if (argc >= 2)
 		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)

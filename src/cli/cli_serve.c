@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/forwarder.h"
 #include "api/nic.h"
 #include "cli/cli.h"
 #include "http/server.h"
 #include "util/log.h"
+#include "web/web.h"
 
 int cli_serve(cli_ctx *ctx, int argc, char **argv)
 {
@@ -33,15 +35,39 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	size_t n_routes;
-	const http_route *routes = nic_routes(&n_routes);
-	http_server *srv = NULL;
+	/* The web interface loads and checks its templates, catalogs and
+	 * static files first: a broken template stops start-up here. */
 	char errbuf[512] = "";
-	e = http_server_start(&ctx->cfg, routes, n_routes, &ctx->app, &srv, errbuf, sizeof(errbuf));
+	web *w = NULL;
+	e = web_init(&ctx->app, &w, errbuf, sizeof(errbuf));
 	if (e != NSUPD_OK) {
 		cli_error("%s", errbuf[0] != '\0' ? errbuf : nsupd_strerror(e));
 		return CLI_FAIL;
 	}
+	ctx->app.web = w;
+	size_t n_api, n_routes;
+	const http_route *api = nic_routes(&n_api);
+	const http_route *routes = web_routes(w, api, n_api, &n_routes);
+	if (routes == NULL) {
+		cli_error("%s", nsupd_strerror(NSUPD_ERR_NOMEM));
+		web_free(w);
+		return CLI_FAIL;
+	}
+	http_server *srv = NULL;
+	e = http_server_start(&ctx->cfg, routes, n_routes, &ctx->app, &srv, errbuf, sizeof(errbuf));
+	if (e != NSUPD_OK) {
+		cli_error("%s", errbuf[0] != '\0' ? errbuf : nsupd_strerror(e));
+		ctx->app.web = NULL;
+		web_free(w);
+		return CLI_FAIL;
+	}
+	/* Forwards to other services run beside the server, from the queue
+	 * in the database (api/forwarder.h). */
+	forwarder *fwd = NULL;
+	e = forwarder_start(&ctx->app, &fwd);
+	if (e != NSUPD_OK)
+		log_error("cannot start the forwarder (%s): updates are queued but not sent",
+			  nsupd_strerror(e));
 	for (size_t i = 0; i < ctx->cfg.n_listen; i++) {
 		const config_listen *l = &ctx->cfg.listen[i];
 		bool v6 = l->host[0] != '\0' && l->host[0] != '[' && strchr(l->host, ':') != NULL;
@@ -53,6 +79,9 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 	sigwait(&stop, &sig);
 	log_info("received %s, finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(srv);
+	forwarder_stop(fwd);
+	ctx->app.web = NULL;
+	web_free(w);
 	log_info("stopped");
 	return CLI_OK;
 }

@@ -391,6 +391,15 @@ static const char *set_listen(nsupd_config *cfg, const char *value, void *field,
 	return NULL;
 }
 
+/* "" (no mail) or an smtp:// / smtps:// URL, which libcurl parses. */
+static const char *set_smtp_url(nsupd_config *cfg, const char *value, void *field,
+				char *detail, size_t detailsize)
+{
+	if (*value != '\0' && strncmp(value, "smtp://", 7) != 0 && strncmp(value, "smtps://", 8) != 0)
+		return "must start with smtp:// or smtps:// (or be empty: no mail)";
+	return set_string(cfg, value, field, detail, detailsize);
+}
+
 #define OFF(f) offsetof(nsupd_config, f)
 /* A NULL setter marks an unsigned number in [min, max]. */
 #define NUM(k, f, lo, hi) { k, NULL, OFF(f), lo, hi }
@@ -426,6 +435,11 @@ static const key_def dns_keys[] = {
 	NUM("update_timeout", update_timeout, 1, 300),
 	NUM("ttl", ttl, 1, 86400),
 	NUM("unavailable_retry", unavailable_retry, 1, 86400),
+	/* Limits as in src/dns/zonewriter.h (ZW_LIMIT_*); config stays free
+	 * of the dns module. */
+	NUM("coalesce_max", coalesce_max, 1, 1024),
+	NUM("coalesce_wait_ms", coalesce_wait_ms, 0, 1000),
+	NUM("max_inflight", max_inflight, 1, 64),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -433,6 +447,37 @@ static const key_def abuse_keys[] = {
 	STR("bad_agents", set_strings, bad_agents),
 	STR("bad_hosts", set_hosts, bad_hosts),
 	STR("bad_ips", set_prefixes, bad_ips),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def web_keys[] = {
+	STR("templates", set_string, web_templates),
+	STR("override_templates", set_string, web_override_templates),
+	STR("custom_pages", set_string, web_custom_pages),
+	STR("static", set_string, web_static),
+	STR("locale", set_string, web_locale),
+	NUM("login_failures_max", login_failures_max, 1, 100000),
+	NUM("login_failures_window", login_failures_window, 1, 86400),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def forward_keys[] = {
+	NUM("start_delay", forward_start_delay, 0, 86400),
+	NUM("retry_min", forward_retry_min, 1, 86400),
+	NUM("retry_max", forward_retry_max, 1, 604800),
+	NUM("give_up", forward_give_up, 1, 2592000),
+	NUM("connect_timeout", forward_connect_timeout, 1, 300),
+	NUM("timeout", forward_timeout, 1, 600),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const key_def mail_keys[] = {
+	STR("smtp_url", set_smtp_url, mail_smtp_url),
+	STR("from", set_string, mail_from),
+	STR("username", set_string, mail_username),
+	STR("password", set_string, mail_password),
+	STR("starttls", set_bool, mail_starttls),
+	NUM("timeout", mail_timeout, 1, 600),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -457,7 +502,10 @@ static const struct section_def {
 	{ "site", site_keys },
 	{ "dns", dns_keys },
 	{ "abuse", abuse_keys },
+	{ "web", web_keys },
 	{ "log", log_keys },
+	{ "forward", forward_keys },
+	{ "mail", mail_keys },
 };
 
 static const key_def *find_section(const char *name)
@@ -654,7 +702,9 @@ static nsupd_err parse_text(nsupd_config *cfg, const char *text, size_t len, con
 	};
 	if (cfg->database_url == NULL || cfg->site_name == NULL || cfg->base_domain == NULL ||
 	    cfg->www_host == NULL || cfg->www_ipv4_host == NULL || cfg->www_ipv6_host == NULL ||
-	    cfg->secret_key == NULL || cfg->log_level == NULL) {
+	    cfg->secret_key == NULL || cfg->log_level == NULL || cfg->web_templates == NULL ||
+	    cfg->web_override_templates == NULL || cfg->web_custom_pages == NULL ||
+	    cfg->web_static == NULL || cfg->web_locale == NULL) {
 		fail(&c, NSUPD_ERR_NOMEM, "out of memory");
 		config_free(cfg);
 		return NSUPD_ERR_NOMEM;
@@ -712,7 +762,29 @@ void config_defaults(nsupd_config *cfg)
 	cfg->update_timeout = 20;
 	cfg->ttl = 60;
 	cfg->unavailable_retry = 120;
+	cfg->coalesce_max = 64;
+	cfg->coalesce_wait_ms = 2;
+	cfg->max_inflight = 4;
+	cfg->web_templates = strdup("");
+	cfg->web_override_templates = strdup("");
+	cfg->web_custom_pages = strdup("");
+	cfg->web_static = strdup("");
+	cfg->web_locale = strdup("");
+	cfg->login_failures_max = 10;
+	cfg->login_failures_window = 900;
 	cfg->log_level = strdup("info");
+	cfg->forward_start_delay = 0;
+	cfg->forward_retry_min = 60;
+	cfg->forward_retry_max = 3600;
+	cfg->forward_give_up = 86400;
+	cfg->forward_connect_timeout = 10;
+	cfg->forward_timeout = 30;
+	cfg->mail_smtp_url = strdup("smtp://127.0.0.1:25");
+	cfg->mail_from = strdup("");
+	cfg->mail_username = strdup("");
+	cfg->mail_password = strdup("");
+	cfg->mail_starttls = false;
+	cfg->mail_timeout = 30;
 }
 
 nsupd_err config_load_string(nsupd_config *cfg, const char *text, const char *name,
@@ -802,6 +874,15 @@ void config_free(nsupd_config *cfg)
 		free_strings(cfg->bad_hosts, cfg->n_bad_hosts);
 		free(cfg->bad_ips);
 		free(cfg->log_level);
+		free(cfg->web_templates);
+		free(cfg->web_override_templates);
+		free(cfg->web_custom_pages);
+		free(cfg->web_static);
+		free(cfg->web_locale);
+		free(cfg->mail_smtp_url);
+		free(cfg->mail_from);
+		free(cfg->mail_username);
+		free(cfg->mail_password);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }

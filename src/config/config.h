@@ -44,6 +44,9 @@ typedef struct nsupd_config {
 	unsigned update_timeout;       /* seconds */
 	unsigned ttl;                  /* seconds */
 	unsigned unavailable_retry;    /* back-off after a failure, seconds */
+	unsigned coalesce_max;         /* changes merged into one UPDATE (1: none) */
+	unsigned coalesce_wait_ms;     /* how long a change waits for others */
+	unsigned max_inflight;         /* UPDATE messages per zone awaiting an answer */
 
 	/* [abuse] */
 	char **bad_agents;
@@ -53,8 +56,33 @@ typedef struct nsupd_config {
 	ip_prefix *bad_ips;
 	size_t n_bad_ips;
 
+	/* [web] paths: "" = the built-in default (see src/web/assets.h) */
+	char *web_templates;           /* the default templates */
+	char *web_override_templates;  /* operator's files replacing same-named ones */
+	char *web_custom_pages;        /* operator's pages served as /custom/NAME */
+	char *web_static;              /* operator's static files (win over the defaults) */
+	char *web_locale;              /* directory of LANG.po files */
+	unsigned login_failures_max;   /* failed logins per client address ... */
+	unsigned login_failures_window;/* ... within this many seconds, then 429 */
+
 	/* [log] */
 	char *log_level;               /* debug, info, warning, error */
+
+	/* [forward]: sending updates on to other dyndns2 services */
+	unsigned forward_start_delay;     /* seconds after start before the first send */
+	unsigned forward_retry_min;       /* first retry after this many seconds, doubling */
+	unsigned forward_retry_max;       /* ... up to this */
+	unsigned forward_give_up;         /* a job older than this fails for good */
+	unsigned forward_connect_timeout; /* seconds */
+	unsigned forward_timeout;         /* seconds for a whole request */
+
+	/* [mail]: notices of the maintenance jobs, sent through SMTP */
+	char *mail_smtp_url;              /* smtp://HOST[:PORT] or smtps://...; "" = no mail */
+	char *mail_from;                  /* sender address; "" = nsupd@<base_domain> */
+	char *mail_username;              /* SMTP AUTH; "" = none */
+	char *mail_password;
+	bool mail_starttls;               /* require STARTTLS on smtp:// */
+	unsigned mail_timeout;            /* seconds for one mail */
 
 	unsigned magic_;               /* private: set by config_defaults() */
 } nsupd_config;

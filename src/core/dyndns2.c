@@ -250,8 +250,48 @@ static bool parse_element(const char *s, size_t len, dd_addr *out)
 		d.prefix_len = (int)v;
 	}
 	d.addr = ip_unmap_v4(parsed);
+	/* Classified on the family the client wrote, like the length. */
+	d.prefix = dd_addr_is_prefix(&parsed, d.prefix_len);
+	if (d.prefix)
+		d.addr = parsed;
 	*out = d;
 	return true;
+}
+
+bool dd_addr_is_prefix(const ip_addr *addr, int prefix_len)
+{
+	return prefix_len >= 0 && (unsigned)prefix_len < ip_bits(addr) &&
+	       ip_is_network_address(addr, (unsigned)prefix_len);
+}
+
+nsupd_err dd_parse_prefix_param(const char *value, dd_addr *out)
+{
+	if (value == NULL || out == NULL || strchr(value, ',') != NULL)
+		return NSUPD_ERR_INVALID;
+	dd_addr d;
+	if (!parse_element(value, strlen(value), &d))
+		return NSUPD_ERR_INVALID;
+	/* Explicitly a prefix: the client's address text, with host bits
+	 * cleared when it sent some ("2001:db8:1f00::1/56"). */
+	ip_addr net;
+	if (!ip_parse(d.text, &net))
+		return NSUPD_ERR_INVALID;
+	if (d.prefix_len >= 0 && (unsigned)d.prefix_len >= ip_bits(&net))
+		return NSUPD_ERR_INVALID;
+	if (d.prefix_len >= 0) {
+		ip_addr zero = { .family = net.family };
+		ip_addr cleared;
+		if (!ip_combine(&net, (unsigned)d.prefix_len, &zero, &cleared))
+			return NSUPD_ERR_INVALID;
+		if (!ip_equal(&cleared, &net)) {
+			net = cleared;
+			ip_format(&net, d.text);
+		}
+	}
+	d.addr = net;
+	d.prefix = true;
+	*out = d;
+	return NSUPD_OK;
 }
 
 nsupd_err dd_parse_myip(const char *value, dd_addr *out, size_t max, size_t *n)

@@ -44,6 +44,9 @@ typedef struct dd_addr {
 	char text[IP_STRLEN];  /* as the client wrote it, trimmed, '/' part cut */
 	ip_addr addr;          /* parsed; ::ffff:a.b.c.d already mapped to IPv4 */
 	int prefix_len;        /* the number after '/', or -1 when absent */
+	bool prefix;           /* "net/len" with len < the address bits and all host
+				* bits zero: a delegated prefix for related hosts, not
+				* an address of the host itself (see dd_addr_is_prefix) */
 } dd_addr;
 
 #define DD_MAX_ADDRS 16
@@ -53,6 +56,18 @@ typedef struct dd_addr {
  * more than max elements, or a bad prefix length fails the whole list
  * (NSUPD_ERR_INVALID); nothing is written to out[] beyond *n then. */
 nsupd_err dd_parse_myip(const char *value, dd_addr *out, size_t max, size_t *n);
+
+/* The rule behind dd_addr.prefix: an element written with "/len" where len
+ * is shorter than the address and every bit after the first len is zero
+ * ("2001:db8:1f00::/56", the Fritz!Box <ip6lanprefix>). "192.0.2.9/24" and
+ * "2001:db8::1/64" are addresses (the length is ignored). */
+bool dd_addr_is_prefix(const ip_addr *addr, int prefix_len);
+
+/* Parses the value of an ip6lanprefix= / ipv6prefix= parameter: "net/len"
+ * or "net" alone (prefix_len -1: the host's netmask applies). Host bits are
+ * cleared; out->prefix is true and out->text is the network as written
+ * (without "/len"). NSUPD_ERR_INVALID for anything else. */
+nsupd_err dd_parse_prefix_param(const char *value, dd_addr *out);
 
 /* What the host allows, as far as the per-address plan needs it. */
 typedef struct dd_host_state {

@@ -751,23 +751,36 @@ static const char *tsig_error_text(int tsig_rcode, bool *known)
 	}
 }
 
-static nsupd_err check_update_answer(uint8_t *resp, size_t len, uint16_t id,
-				     const knot_dname_t *zone, const uint8_t *mac, size_t mac_len,
-				     const knot_tsig_key_t *key, const dns_zone *z,
-				     const char *srv, const char *what, dns_error *err)
+nsupd_err dns_check_update_answer(const dns_zone *z, uint8_t *resp, size_t len, uint16_t id,
+				  const uint8_t *mac, size_t mac_len, const char *what,
+				  dns_error *err)
 {
+	knot_dname_storage_t zone;
+	knot_tsig_key_t key = {0};
+	char srv[IP_STRLEN + 8];
 	const char *alg = dns_algorithm_name(z->algorithm);
-	knot_pkt_t *pkt;
+	knot_pkt_t *pkt = NULL;
 	nsupd_err code;
 	bool known;
+	int ret;
 
+	clear_error(err);
+	dns_server_format(&z->primary, srv, sizeof(srv));
+	if (!make_dname(z->zone, zone))
+		return fail(err, NSUPD_ERR_INVALID, -1, "invalid zone name \"%s\"", z->zone);
 	if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_id(resp) != id || !knot_wire_get_qr(resp) ||
 	    knot_wire_get_opcode(resp) != KNOT_OPCODE_UPDATE)
 		return fail(err, NSUPD_ERR_DNS_MALFORMED, -1,
 			    "answer from %s does not match the request (%s)", srv, what);
+	ret = knot_tsig_key_init(&key, alg, z->key_name, z->secret_b64);
+	if (ret != KNOT_EOK)
+		return fail(err, NSUPD_ERR_DNS_KEY, -1, "unusable TSIG key %s (zone %s, %s): %s",
+			    z->key_name, z->zone, alg, knot_strerror(ret));
 	pkt = knot_pkt_new(resp, (uint16_t)len, NULL);
-	if (pkt == NULL)
-		return fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
+	if (pkt == NULL) {
+		code = fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
+		goto out;
+	}
 	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
 		code = fail(err, NSUPD_ERR_DNS_MALFORMED, -1, "malformed answer from %s (%s)", srv,
 			    what);
@@ -790,8 +803,8 @@ static nsupd_err check_update_answer(uint8_t *resp, size_t len, uint16_t id,
 					    srv, z->zone, z->key_name, alg);
 			goto out;
 		}
-		int ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, mac, mac_len,
-						 key, 0);
+		ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, mac, mac_len,
+					     &key, 0);
 		if (ret != KNOT_EOK) {
 			code = fail(err, NSUPD_ERR_DNS_TSIG, rcode,
 				    "TSIG signature of the answer from %s does not verify: %s (zone %s, key %s, %s)",
@@ -821,40 +834,70 @@ static nsupd_err check_update_answer(uint8_t *resp, size_t len, uint16_t id,
 	code = NSUPD_OK;
 out:
 	knot_pkt_free(pkt);
+	knot_tsig_key_deinit(&key);
 	return code;
 }
 
-/* One signed UPDATE: delete the RRset of type, then (when addr is given)
- * add addr, in one message so the change is atomic on the server. */
-static nsupd_err update(const dns_zone *z, const char *fqdn, uint16_t type, const ip_addr *addr,
-			dns_error *err)
+uint16_t dns_random_id(void)
+{
+	return random_id();
+}
+
+static uint16_t change_type(const dns_change *c)
+{
+	return c->family == 4 ? KNOT_RRTYPE_A : KNOT_RRTYPE_AAAA;
+}
+
+size_t dns_change_wire_size(const dns_change *c)
+{
+	knot_dname_storage_t owner;
+
+	if (c == NULL || (c->family != 4 && c->family != 6) || !make_dname(c->fqdn, owner))
+		return 0;
+	size_t nlen = knot_dname_size(owner);
+	/* The delete RR, and the added RR written without name compression. */
+	size_t size = nlen + 10;
+	if (c->addr != NULL)
+		size += nlen + 10 + (c->family == 4 ? 4 : 16);
+	return size;
+}
+
+void dns_change_describe(const dns_zone *z, const dns_change *c, char *out, size_t outsize)
+{
+	snprintf(out, outsize, "%s %.80s %s in zone %.60s", c->addr != NULL ? "update" : "delete",
+		 c->fqdn != NULL ? c->fqdn : "?", c->family == 4 ? "A" : "AAAA",
+		 z != NULL && z->zone != NULL ? z->zone : "?");
+}
+
+nsupd_err dns_build_update(const dns_zone *z, const dns_change *changes, size_t n, uint16_t id,
+			   uint8_t *out, size_t cap, size_t *out_len, uint8_t *mac,
+			   size_t *mac_len, dns_error *err)
 {
 	knot_dname_storage_t zone, owner;
 	knot_tsig_key_t key = {0};
 	knot_pkt_t *pkt = NULL;
-	uint8_t msg[DNS_UPDATE_BUF];
-	uint8_t mac[64];
-	size_t msg_len, mac_len = sizeof(mac);
-	uint8_t *resp = NULL;
-	size_t resp_len = 0;
-	char srv[IP_STRLEN + 8];
-	char what[200];
-	const char *tname = type == KNOT_RRTYPE_A ? "A" : "AAAA";
-	uint16_t id = random_id();
 	nsupd_err code;
 	int ret;
 
 	clear_error(err);
-	if (z == NULL || z->zone == NULL || z->key_name == NULL || z->secret_b64 == NULL)
+	if (z == NULL || z->zone == NULL || z->key_name == NULL || z->secret_b64 == NULL ||
+	    changes == NULL || n == 0 || out == NULL || out_len == NULL || mac == NULL ||
+	    mac_len == NULL)
 		return fail(err, NSUPD_ERR_INVALID, -1, "invalid update arguments");
+	if (cap > DNS_UPDATE_MAX)
+		cap = DNS_UPDATE_MAX;
 	if (!make_dname(z->zone, zone))
 		return fail(err, NSUPD_ERR_INVALID, -1, "invalid zone name \"%s\"", z->zone);
-	if (!make_dname(fqdn, owner))
-		return fail(err, NSUPD_ERR_INVALID, -1, "invalid domain name \"%s\"", fqdn);
-	dns_server_format(&z->primary, srv, sizeof(srv));
-	snprintf(what, sizeof(what), "%s %.80s %s in zone %.60s", addr != NULL ? "update" : "delete",
-		 fqdn, tname, z->zone);
-
+	for (size_t i = 0; i < n; i++) {
+		if (!make_dname(changes[i].fqdn, owner))
+			return fail(err, NSUPD_ERR_INVALID, -1, "invalid domain name \"%s\"",
+				    changes[i].fqdn != NULL ? changes[i].fqdn : "");
+		if (changes[i].family != 4 && changes[i].family != 6)
+			return fail(err, NSUPD_ERR_INVALID, -1, "invalid address family %d",
+				    changes[i].family);
+		if (changes[i].addr != NULL && changes[i].addr->family != changes[i].family)
+			return fail(err, NSUPD_ERR_INVALID, -1, "invalid address family");
+	}
 	if (alg_lookup(z->algorithm) == NULL)
 		return fail(err, NSUPD_ERR_DNS_KEY, -1, "unknown TSIG algorithm for zone %s", z->zone);
 	if (z->secret_b64[0] == '\0')
@@ -867,7 +910,7 @@ static nsupd_err update(const dns_zone *z, const char *fqdn, uint16_t type, cons
 			    z->key_name, z->zone, dns_algorithm_name(z->algorithm),
 			    knot_strerror(ret));
 
-	pkt = knot_pkt_new(NULL, DNS_UPDATE_BUF, NULL);
+	pkt = knot_pkt_new(NULL, (uint16_t)cap, NULL);
 	if (pkt == NULL) {
 		code = fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
 		goto out;
@@ -879,27 +922,67 @@ static nsupd_err update(const dns_zone *z, const char *fqdn, uint16_t type, cons
 	ret = knot_pkt_put_question(pkt, zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
 	if (ret == KNOT_EOK)
 		ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
-	if (ret == KNOT_EOK)
-		ret = put_update_rrs(pkt, owner, type, addr, z->ttl);
+	/* RFC 2136 3.4.2: the server applies the update RRs in order, so each
+	 * change's delete comes before its add, and changes stay in order. */
+	for (size_t i = 0; i < n && ret == KNOT_EOK; i++) {
+		make_dname(changes[i].fqdn, owner);
+		ret = put_update_rrs(pkt, owner, change_type(&changes[i]), changes[i].addr, z->ttl);
+	}
 	if (ret != KNOT_EOK) {
-		code = fail(err, NSUPD_ERR_INTERNAL, -1, "cannot build update (%s): %s", what,
-			    knot_strerror(ret));
+		code = fail(err, NSUPD_ERR_INTERNAL, -1, "cannot build update of %zu change%s in zone %s: %s",
+			    n, n == 1 ? "" : "s", z->zone, knot_strerror(ret));
 		goto out;
 	}
-	msg_len = pkt->size;
-	memcpy(msg, pkt->wire, msg_len);
-	ret = knot_tsig_sign(msg, &msg_len, sizeof(msg), NULL, 0, mac, &mac_len, &key, 0, 0);
-	if (ret != KNOT_EOK) {
-		code = fail(err, NSUPD_ERR_DNS_KEY, -1, "cannot sign update with key %s (%s): %s",
-			    z->key_name, dns_algorithm_name(z->algorithm), knot_strerror(ret));
+	if (pkt->size > cap) {
+		code = fail(err, NSUPD_ERR_INTERNAL, -1, "update does not fit");
 		goto out;
 	}
+	size_t len = pkt->size;
+	memcpy(out, pkt->wire, len);
+	*mac_len = 64;
+	ret = knot_tsig_sign(out, &len, cap, NULL, 0, mac, mac_len, &key, 0, 0);
+	if (ret != KNOT_EOK) {
+		code = fail(err, ret == KNOT_ESPACE ? NSUPD_ERR_INTERNAL : NSUPD_ERR_DNS_KEY, -1,
+			    "cannot sign update with key %s (%s): %s", z->key_name,
+			    dns_algorithm_name(z->algorithm), knot_strerror(ret));
+		goto out;
+	}
+	*out_len = len;
+	code = NSUPD_OK;
+out:
+	knot_pkt_free(pkt);
+	knot_tsig_key_deinit(&key);
+	return code;
+}
+
+/* One signed UPDATE: delete the RRset of type, then (when addr is given)
+ * add addr, in one message so the change is atomic on the server. */
+static nsupd_err update(const dns_zone *z, const char *fqdn, int family, const ip_addr *addr,
+			dns_error *err)
+{
+	const dns_change c = {.fqdn = fqdn, .family = family, .addr = addr};
+	uint8_t msg[DNS_UPDATE_BUF];
+	uint8_t mac[64];
+	size_t msg_len = 0, mac_len = sizeof(mac);
+	uint8_t *resp = NULL;
+	size_t resp_len = 0;
+	char srv[IP_STRLEN + 8];
+	char what[200];
+	uint16_t id = random_id();
+	nsupd_err code;
+
+	clear_error(err);
+	if (z == NULL || z->zone == NULL || z->key_name == NULL || z->secret_b64 == NULL)
+		return fail(err, NSUPD_ERR_INVALID, -1, "invalid update arguments");
+	code = dns_build_update(z, &c, 1, id, msg, sizeof(msg), &msg_len, mac, &mac_len, err);
+	if (code != NSUPD_OK)
+		return code;
+	dns_server_format(&z->primary, srv, sizeof(srv));
+	dns_change_describe(z, &c, what, sizeof(what));
 
 	resp = malloc(DNS_MSG_MAX);
-	if (resp == NULL) {
-		code = fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
-		goto out;
-	}
+	if (resp == NULL)
+		return fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
 	unsigned total = z->update_timeout_ms != 0 ? z->update_timeout_ms : DNS_DEFAULT_UPDATE_MS;
 	xfer_result xr = tcp_exchange(&z->primary, msg, msg_len, resp, &resp_len, now_ms() + total);
 	if (xr.status == XFER_TIMEOUT) {
@@ -919,11 +1002,9 @@ static nsupd_err update(const dns_zone *z, const char *fqdn, uint16_t type, cons
 				    strerror(xr.sys_errno), what);
 		goto out;
 	}
-	code = check_update_answer(resp, resp_len, id, zone, mac, mac_len, &key, z, srv, what, err);
+	code = dns_check_update_answer(z, resp, resp_len, id, mac, mac_len, what, err);
 out:
 	free(resp);
-	knot_pkt_free(pkt);
-	knot_tsig_key_deinit(&key);
 	return code;
 }
 
@@ -933,7 +1014,7 @@ nsupd_err dns_replace(const dns_zone *z, const char *fqdn, const ip_addr *addr, 
 		clear_error(err);
 		return fail(err, NSUPD_ERR_INVALID, -1, "invalid address family");
 	}
-	return update(z, fqdn, addr->family == 4 ? KNOT_RRTYPE_A : KNOT_RRTYPE_AAAA, addr, err);
+	return update(z, fqdn, addr->family, addr, err);
 }
 
 nsupd_err dns_delete(const dns_zone *z, const char *fqdn, int family, dns_error *err)
@@ -942,5 +1023,5 @@ nsupd_err dns_delete(const dns_zone *z, const char *fqdn, int family, dns_error 
 		clear_error(err);
 		return fail(err, NSUPD_ERR_INVALID, -1, "invalid address family %d", family);
 	}
-	return update(z, fqdn, family == 4 ? KNOT_RRTYPE_A : KNOT_RRTYPE_AAAA, NULL, err);
+	return update(z, fqdn, family, NULL, err);
 }

@@ -73,4 +73,59 @@ nsupd_err dns_delete(const dns_zone *z, const char *fqdn, int family, dns_error 
  * such as REFUSED or NOTAUTH do not. */
 bool dns_error_is_transport(nsupd_err e);
 
+/* ---- Building blocks for senders that keep their own connection ---------
+ * (src/dns/zonewriter.c merges many changes into one message and pipelines
+ * messages on one TCP connection; dns_replace/dns_delete use the same
+ * builders for their single change.) */
+
+/* One RRset change: the A (family 4) or AAAA (family 6) RRset of fqdn is
+ * deleted and, when addr is not NULL, replaced by that single address. */
+typedef struct dns_change {
+	const char *fqdn;
+	int family;
+	const ip_addr *addr;       /* NULL: delete only */
+} dns_change;
+
+/* Largest message dns_build_update writes (the TCP length prefix limit). */
+#define DNS_UPDATE_MAX 65535
+/* Room to leave in a message for the header, zone section and TSIG RR. */
+#define DNS_UPDATE_OVERHEAD 600
+
+/* Upper bound of the bytes a change adds to an UPDATE; 0 when the name is
+ * not a valid domain name. */
+size_t dns_change_wire_size(const dns_change *c);
+
+/* A random message ID (getrandom). */
+uint16_t dns_random_id(void);
+
+/* Builds one TSIG-signed UPDATE of zone z holding the n changes in order
+ * (each: delete RRset, then add the address), with message ID id, into
+ * out[cap]. mac (64 bytes) receives the request MAC needed to verify the
+ * answer. Fails with NSUPD_ERR_INVALID for bad names, NSUPD_ERR_DNS_KEY for
+ * an unusable key, NSUPD_ERR_INTERNAL when the changes do not fit. */
+nsupd_err dns_build_update(const dns_zone *z, const dns_change *changes, size_t n, uint16_t id,
+			   uint8_t *out, size_t cap, size_t *out_len, uint8_t *mac,
+			   size_t *mac_len, dns_error *err);
+
+/* Checks the answer to a message built by dns_build_update: ID, opcode,
+ * zone, TSIG signature (against the request's mac) and rcode. what names
+ * the request in messages, e.g. "update h.example.org A in zone
+ * example.org". NSUPD_OK only for a signed NOERROR. */
+nsupd_err dns_check_update_answer(const dns_zone *z, uint8_t *resp, size_t len, uint16_t id,
+				  const uint8_t *mac, size_t mac_len, const char *what,
+				  dns_error *err);
+
+/* "update h.example.org A in zone example.org" as dns_replace/dns_delete
+ * write it in their messages. */
+void dns_change_describe(const dns_zone *z, const dns_change *c, char *out, size_t outsize);
+
+/* Whether a nameserver of the zone serves it (`nsupd domains --check`): a
+ * SOA query for the apex with RD off over UDP, to the primary first, then
+ * the secondary, within the zone's query time. NSUPD_OK as soon as one
+ * answers NOERROR with the zone's SOA; else the last failure (timeout,
+ * unreachable, an error rcode such as REFUSED or NXDOMAIN, or an answer
+ * without the SOA as NSUPD_ERR_DNS_MALFORMED) with err saying which.
+ * (src/dns/dns_soa.c) */
+nsupd_err dns_check_zone(const dns_zone *z, dns_error *err);
+
 #endif

@@ -22,6 +22,7 @@ struct http_server {
 	const nsupd_config *cfg;
 	const http_route *routes;
 	size_t n_routes;
+	const http_route *fallback;   /* the "*" route, or NULL */
 	void *app;
 };
 
@@ -89,6 +90,86 @@ const char *http_header(const http_request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_cookie(const http_request *req, const char *name)
+{
+	struct lookup l = { name, NULL };
+	MHD_get_connection_values_n(req->conn, MHD_COOKIE_KIND, last_value_cb, &l);
+	return l.value;
+}
+
+const char *http_form(const http_request *req, const char *name)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < req->n_form; i++)
+		if (strcmp(req->form[i].name, name) == 0)
+			v = req->form[i].value;
+	return v;
+}
+
+struct qs_build {
+	arena *a;
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+static void qs_append(struct qs_build *b, const char *s, bool encode)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s && !b->failed; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool plain = !encode || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+			     ch == '~' || ch == '/';
+		size_t need = plain ? 1 : 3;
+		if (b->len + need + 1 > b->cap) {
+			size_t ncap = b->cap ? b->cap * 2 : 128;
+			while (ncap < b->len + need + 1)
+				ncap *= 2;
+			char *n = arena_alloc(b->a, ncap);
+			if (n == NULL) {
+				b->failed = true;
+				return;
+			}
+			if (b->len > 0)
+				memcpy(n, b->buf, b->len);
+			b->buf = n;
+			b->cap = ncap;
+		}
+		if (plain) {
+			b->buf[b->len++] = (char)ch;
+		} else {
+			b->buf[b->len++] = '%';
+			b->buf[b->len++] = hex[ch >> 4];
+			b->buf[b->len++] = hex[ch & 15];
+		}
+		b->buf[b->len] = '\0';
+	}
+}
+
+static enum MHD_Result qs_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+			     const char *value)
+{
+	struct qs_build *b = cls;
+	if (b->len > 0)
+		qs_append(b, "&", false);
+	qs_append(b, key, true);
+	if (value != NULL) {
+		qs_append(b, "=", false);
+		qs_append(b, value, true);
+	}
+	return MHD_YES;
+}
+
+/* Rebuilt from the decoded parameters (MHD keeps no raw copy); only the
+ * redirect paths need it, so the API never pays for it. */
+const char *http_query_string(const http_request *req)
+{
+	struct qs_build b = { .a = req->arena };
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, qs_cb, &b);
+	return b.failed || b.buf == NULL ? "" : b.buf;
+}
+
 void http_set_text(http_response *res, unsigned status, const char *body)
 {
 	res->status = status;
@@ -97,13 +178,172 @@ void http_set_text(http_response *res, unsigned status, const char *body)
 	res->body_len = body != NULL ? strlen(body) : 0;
 }
 
+void http_set_html(http_response *res, unsigned status, const char *body, size_t len)
+{
+	res->status = status;
+	res->content_type = "text/html; charset=utf-8";
+	res->body = body;
+	res->body_len = body != NULL ? len : 0;
+}
+
 void http_add_header(http_response *res, const char *name, const char *value)
 {
-	if (res->n_headers >= HTTP_MAX_EXTRA_HEADERS)
+	if (name == NULL || value == NULL)
 		return;
+	if (res->n_headers >= HTTP_MAX_EXTRA_HEADERS) {
+		log_error("http: too many response headers, dropping %s", name);
+		return;
+	}
 	res->header_names[res->n_headers] = name;
 	res->header_values[res->n_headers] = value;
 	res->n_headers++;
+}
+
+const char *http_response_header(const http_response *res, const char *name)
+{
+	for (size_t i = 0; i < res->n_headers; i++)
+		if (strcasecmp(res->header_names[i], name) == 0)
+			return res->header_values[i];
+	return NULL;
+}
+
+void http_redirect(http_response *res, unsigned status, const char *location)
+{
+	res->status = status;
+	res->content_type = "text/plain";
+	res->body = NULL;
+	res->body_len = 0;
+	http_add_header(res, "Location", location);
+	http_add_header(res, "Cache-Control", "no-store");
+}
+
+void http_set_cookie(const http_request *req, http_response *res, const char *name,
+		     const char *value, long max_age)
+{
+	bool secure = req->cfg != NULL && req->cfg->we_have_tls;
+	char age[80] = "";
+	if (max_age == 0)
+		snprintf(age, sizeof(age), "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+	else if (max_age > 0)
+		snprintf(age, sizeof(age), "; Max-Age=%ld", max_age);
+	char *h = arena_printf(req->arena, "%s=%s; Path=/%s; HttpOnly; SameSite=Lax%s", name,
+			       max_age == 0 ? "" : value, age, secure ? "; Secure" : "");
+	if (h != NULL)
+		http_add_header(res, "Set-Cookie", h);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool http_urldecode(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		if (*r == '+') {
+			*w++ = ' ';
+		} else if (*r == '%') {
+			int hi = hexval(r[1]);
+			int lo = hi >= 0 ? hexval(r[2]) : -1;
+			if (lo < 0)
+				return false;
+			char ch = (char)(hi * 16 + lo);
+			if (ch == '\0')
+				return false;
+			*w++ = ch;
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return true;
+}
+
+bool http_parse_urlencoded(char *body, http_param *out, size_t max, size_t *n)
+{
+	*n = 0;
+	char *save = NULL;
+	for (char *pair = strtok_r(body, "&", &save); pair != NULL; pair = strtok_r(NULL, "&", &save)) {
+		if (*pair == '\0')
+			continue;
+		if (*n >= max)
+			return false;
+		char *eq = strchr(pair, '=');
+		char *value = "";
+		if (eq != NULL) {
+			*eq = '\0';
+			value = eq + 1;
+		}
+		/* value may be the "" literal (no '='): never write to it. */
+		if (!http_urldecode(pair) || (eq != NULL && !http_urldecode(value)))
+			return false;
+		out[*n].name = pair;
+		out[*n].value = value;
+		(*n)++;
+	}
+	return true;
+}
+
+#define NAME_PARAM_MAX 200
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+bool http_match_pattern(const char *pat, const char *path, int64_t *ints, const char **names,
+			arena *a)
+{
+	size_t ni = 0, nn = 0;
+	while (*pat != '\0') {
+		if (pat[0] == '<' && strncmp(pat, "<int>", 5) == 0) {
+			const char *start = path;
+			int64_t v = 0;
+			while (*path >= '0' && *path <= '9') {
+				if (path - start >= 18)
+					return false;
+				v = v * 10 + (*path - '0');
+				path++;
+			}
+			if (path == start || ni >= HTTP_MAX_PATH_PARAMS)
+				return false;
+			if (ints != NULL)
+				ints[ni] = v;
+			ni++;
+			pat += 5;
+			continue;
+		}
+		if (pat[0] == '<' && strncmp(pat, "<name>", 6) == 0) {
+			const char *start = path;
+			while (name_char(*path))
+				path++;
+			size_t len = (size_t)(path - start);
+			if (len == 0 || len > NAME_PARAM_MAX || *start == '.' || nn >= HTTP_MAX_PATH_PARAMS)
+				return false;
+			if (names != NULL) {
+				names[nn] = a != NULL ? arena_strndup(a, start, len) : NULL;
+				if (names[nn] == NULL)
+					return false;
+			}
+			nn++;
+			pat += 6;
+			continue;
+		}
+		if (*pat != *path)
+			return false;
+		pat++;
+		path++;
+	}
+	return *path == '\0';
 }
 
 static bool sockaddr_to_ip(const struct sockaddr *sa, ip_addr *out)
@@ -168,12 +408,58 @@ static void apply_forwarded(const nsupd_config *cfg, http_request *req)
 	}
 }
 
-static const http_route *find_route(const http_server *srv, const char *path)
+static bool is_pattern(const char *path)
 {
-	for (size_t i = 0; i < srv->n_routes; i++)
-		if (strcmp(srv->routes[i].path, path) == 0)
-			return &srv->routes[i];
+	return strchr(path, '<') != NULL;
+}
+
+static bool route_matches(const http_route *r, const char *path, http_request *req)
+{
+	if (!is_pattern(r->path))
+		return strcmp(r->path, path) == 0;
+	return http_match_pattern(r->path, path, req != NULL ? req->ints : NULL,
+				  req != NULL ? req->names : NULL, req != NULL ? req->arena : NULL);
+}
+
+static bool method_ok(const http_route *r, bool get_or_head, bool post)
+{
+	if (r->flags == 0)
+		return true;
+	return (get_or_head && (r->flags & HTTP_GET)) || (post && (r->flags & HTTP_POST));
+}
+
+/* The route for path and method. *allow collects the methods of routes
+ * whose path matched but whose method did not (for a 405). */
+static const http_route *find_route(const http_server *srv, const char *path, bool get_or_head,
+				    bool post, http_request *req, unsigned *allow)
+{
+	*allow = 0;
+	for (size_t i = 0; i < srv->n_routes; i++) {
+		const http_route *r = &srv->routes[i];
+		if (r == srv->fallback || !route_matches(r, path, req))
+			continue;
+		if (method_ok(r, get_or_head, post))
+			return r;
+		*allow |= r->flags | 0x100u;
+	}
 	return NULL;
+}
+
+/* Django's APPEND_SLASH: "/overview" finds the route "/overview/". */
+static bool slash_route_exists(const http_server *srv, const char *path, arena *a)
+{
+	size_t n = strlen(path);
+	if (n == 0 || path[n - 1] == '/' || a == NULL)
+		return false;
+	char *with = arena_printf(a, "%s/", path);
+	if (with == NULL)
+		return false;
+	for (size_t i = 0; i < srv->n_routes; i++) {
+		const http_route *r = &srv->routes[i];
+		if (r != srv->fallback && (r->flags & HTTP_SLASH) && route_matches(r, with, NULL))
+			return true;
+	}
+	return false;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, const http_response *res)
@@ -184,7 +470,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const http_res
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				res->content_type != NULL ? res->content_type : "text/plain");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (http_response_header(res, "X-Content-Type-Options") == NULL)
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	for (size_t i = 0; i < res->n_headers; i++)
 		MHD_add_response_header(r, res->header_names[i], res->header_values[i]);
 	enum MHD_Result ret = MHD_queue_response(conn, res->status, r);
@@ -220,6 +507,79 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	return &too_many_params_marker;
 }
 
+/* A POST body being collected for an HTTP_FORM route. Lives across the
+ * access callbacks of one request (malloc'd: the thread's arena is reset
+ * between them by other requests), freed by completed_cb. */
+struct body_state {
+	char *buf;
+	size_t len;
+	bool too_large;
+};
+
+static bool is_marker(void *p)
+{
+	return p == NULL || p == &request_marker || p == &too_many_params_marker;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	if (!is_marker(*con_cls)) {
+		struct body_state *b = *con_cls;
+		free(b->buf);
+		free(b);
+	}
+	*con_cls = NULL;
+}
+
+static bool wants_body(const http_server *srv, const char *url, const char *method)
+{
+	if (strcmp(method, "POST") != 0)
+		return false;
+	unsigned allow;
+	const http_route *r = find_route(srv, url, false, true, NULL, &allow);
+	return r != NULL && (r->flags & HTTP_FORM);
+}
+
+static void collect_body(struct body_state *b, const char *data, size_t n)
+{
+	if (b->too_large)
+		return;
+	if (b->len + n > HTTP_MAX_BODY) {
+		b->too_large = true;
+		free(b->buf);
+		b->buf = NULL;
+		b->len = 0;
+		return;
+	}
+	char *nb = realloc(b->buf, b->len + n + 1);
+	if (nb == NULL) {
+		b->too_large = true;
+		return;
+	}
+	b->buf = nb;
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+static bool is_form_type(const char *ctype)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	if (ctype == NULL || strncasecmp(ctype, form, sizeof(form) - 1) != 0)
+		return false;
+	char next = ctype[sizeof(form) - 1];
+	return next == '\0' || next == ';' || next == ' ';
+}
+
+static void allow_header(http_response *res, unsigned allow)
+{
+	if (allow & HTTP_GET)
+		http_add_header(res, "Allow", (allow & HTTP_POST) ? "GET, HEAD, POST" : "GET, HEAD");
+	else
+		http_add_header(res, "Allow", "POST");
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
@@ -227,12 +587,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	http_server *srv = cls;
 	if (*con_cls == NULL || *con_cls == &too_many_params_marker) {
 		bool too_many = *con_cls == &too_many_params_marker;
-		*con_cls = too_many ? (void *)&too_many_params_marker : (void *)&request_marker;
-		if (!too_many)
+		if (too_many) {
+			*con_cls = &too_many_params_marker;
+		} else if (wants_body(srv, url, method)) {
+			struct body_state *b = calloc(1, sizeof(*b));
+			if (b == NULL)
+				return MHD_NO;
+			*con_cls = b;
 			return MHD_YES;
+		} else {
+			*con_cls = &request_marker;
+			return MHD_YES;
+		}
 	}
 	if (*upload_data_size != 0) {
-		/* Bodies are not used by any route: read and drop them. */
+		/* Only HTTP_FORM routes keep their body; others drop it. */
+		if (!is_marker(*con_cls))
+			collect_body(*con_cls, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -243,14 +614,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		return send_response(conn, &res);
 	}
 	bool head = strcmp(method, "HEAD") == 0;
-	if (!head && strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
+	bool get = head || strcmp(method, "GET") == 0;
+	bool post = strcmp(method, "POST") == 0;
+	if (!get && !post) {
 		http_set_text(&res, 405, "method not allowed");
 		http_add_header(&res, "Allow", "GET, HEAD, POST");
-		return send_response(conn, &res);
-	}
-	const http_route *route = find_route(srv, url);
-	if (route == NULL) {
-		http_set_text(&res, 404, "not found");
 		return send_response(conn, &res);
 	}
 
@@ -263,9 +631,61 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		.conn = conn,
 		.method = method,
 		.head = head,
+		.post = post,
 		.path = url,
 		.arena = a,
+		.cfg = srv->cfg,
 	};
+	unsigned allow = 0;
+	const http_route *route = find_route(srv, url, get, post, &req, &allow);
+	enum MHD_Result ret;
+	if (route == NULL && allow != 0) {
+		http_set_text(&res, 405, "method not allowed");
+		allow_header(&res, allow);
+		goto send;
+	}
+	if (route == NULL && get && slash_route_exists(srv, url, a)) {
+		const char *qs = http_query_string(&req);
+		char *loc = arena_printf(a, "%s/%s%s", url, qs[0] ? "?" : "", qs);
+		http_redirect(&res, 301, loc != NULL ? loc : "/");
+		goto send;
+	}
+	if (route == NULL)
+		route = srv->fallback;
+	if (route == NULL) {
+		http_set_text(&res, 404, "not found");
+		goto send;
+	}
+	req.route = route;
+
+	if (!is_marker(*con_cls)) {
+		struct body_state *b = *con_cls;
+		if (b->too_large) {
+			http_set_text(&res, 413, "request body too large");
+			goto send;
+		}
+		if (b->len > 0 || http_header(&req, "Content-Type") != NULL) {
+			if (!is_form_type(http_header(&req, "Content-Type"))) {
+				http_set_text(&res, 415, "expected application/x-www-form-urlencoded");
+				goto send;
+			}
+		}
+		http_param *form = arena_alloc(a, HTTP_MAX_FORM_FIELDS * sizeof(*form));
+		char *body = arena_strndup(a, b->buf != NULL ? b->buf : "", b->len);
+		size_t n = 0;
+		if (form == NULL || body == NULL) {
+			http_set_text(&res, 503, "out of memory");
+			goto send;
+		}
+		if (strlen(body) != b->len ||
+		    !http_parse_urlencoded(body, form, HTTP_MAX_FORM_FIELDS, &n)) {
+			http_set_text(&res, 400, "malformed form body");
+			goto send;
+		}
+		req.form = form;
+		req.n_form = n;
+	}
+
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	sockaddr_to_ip(ci != NULL ? ci->client_addr : NULL, &req.peer);
@@ -273,7 +693,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	apply_forwarded(srv->cfg, &req);
 
 	route->handler(srv->app, &req, &res);
-	enum MHD_Result ret = send_response(conn, &res);
+send:
+	ret = send_response(conn, &res);
 	arena_reset(a);
 	return ret;
 }
@@ -339,6 +760,9 @@ nsupd_err http_server_start(const nsupd_config *cfg, const http_route *routes, s
 	srv->routes = routes;
 	srv->n_routes = n_routes;
 	srv->app = app;
+	for (size_t i = 0; i < n_routes; i++)
+		if (strcmp(routes[i].path, "*") == 0 && srv->fallback == NULL)
+			srv->fallback = &routes[i];
 
 	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
 	for (size_t i = 0; i < cfg->n_listen; i++) {
@@ -361,6 +785,7 @@ nsupd_err http_server_start(const nsupd_config *cfg, const http_route *routes, s
 			MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
+			MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
 			MHD_OPTION_END);
 		if (d == NULL) {
 			snprintf(errbuf, errsize, "cannot start the HTTP server on %s:%u",

@@ -171,8 +171,55 @@ static const char migration_1[] =
 	"CREATE INDEX audit_log_user ON audit_log(user_id);"
 	"CREATE INDEX audit_log_at ON audit_log(at);";
 
+/* Web interface: rate-limit events (login, registration) that every
+ * instance sharing the database sees; the session lookup by expiry is
+ * covered by sessions_expires from version 1. */
+static const char migration_2[] =
+	"CREATE TABLE rate_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind VARCHAR(16) NOT NULL,"
+	"  subject VARCHAR(64) NOT NULL,"
+	"  at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX rate_events_subject ON rate_events(kind, subject, at);"
+	"CREATE INDEX rate_events_at ON rate_events(at);";
+
+/* Related hosts and forwarding to other services: a queue row is claimed
+ * by a worker (claimed_until, so several instances can share the queue),
+ * family lets a newer address replace a queued older one, and each host
+ * configuration keeps the result of its last forward for display. Service
+ * names become unique: the CLI and the forms refer to services by name. */
+static const char migration_3[] =
+	"ALTER TABLE forward_queue ADD COLUMN family INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE forward_queue ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE service_updater_host_configs ADD COLUMN last_forward INTEGER;"
+	"ALTER TABLE service_updater_host_configs ADD COLUMN last_http_status INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE service_updater_host_configs ADD COLUMN last_result VARCHAR(255) NOT NULL DEFAULT '';"
+	"ALTER TABLE service_updater_host_configs ADD COLUMN last_state VARCHAR(16) NOT NULL DEFAULT '';"
+	"ALTER TABLE service_updater_host_configs ADD COLUMN last_address VARCHAR(45) NOT NULL DEFAULT '';"
+	"CREATE UNIQUE INDEX service_updaters_name ON service_updaters(name);"
+	"CREATE INDEX forward_queue_config_family ON forward_queue(config_id, family);";
+
+/* Maintenance jobs: mail that the SMTP server did not take is kept and
+ * retried by the next run (next_attempt also works as the claim of the run
+ * sending it). Standalone: a queued notice outlives its host or user. */
+static const char migration_4[] =
+	"CREATE TABLE mail_queue ("
+	"  id INTEGER PRIMARY KEY,"
+	"  rcpt VARCHAR(254) NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error VARCHAR(255) NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX mail_queue_next ON mail_queue(next_attempt);";
+
 const struct store_migration store_sqlite_migrations[] = {
 	{ 1, migration_1 },
+	{ 2, migration_2 },
+	{ 3, migration_3 },
+	{ 4, migration_4 },
 };
 
 const int store_sqlite_migrations_count =

@@ -49,11 +49,18 @@ nsupd_err store_open(const char *url, store **out, char *errbuf, size_t errsize)
 			return NSUPD_ERR_CONFIG;
 		}
 	} else if (has_prefix(url, "postgresql:") || has_prefix(url, "postgres:")) {
-		set_err(errbuf, errsize, "PostgreSQL support comes in a later release");
+#ifdef NSUPD_HAVE_PG
+		/* libpq understands postgresql:// and postgres:// URIs itself,
+		 * user, password, host, port, database and ?options included. */
+		ops = &store_pg_ops;
+		target = url;
+#else
+		set_err(errbuf, errsize, "PostgreSQL support was not compiled in (needs libpq)");
 		return NSUPD_ERR_CONFIG;
+#endif
 	} else {
 		set_err(errbuf, errsize,
-			"unknown database url scheme (expected sqlite:PATH)");
+			"unknown database url scheme (expected sqlite:PATH or postgresql://...)");
 		return NSUPD_ERR_CONFIG;
 	}
 
@@ -277,6 +284,109 @@ nsupd_err store_host_list_by_domain(store *s, int64_t domain_id, store_host_cb c
 	return s->ops->host_list_by_domain(s->impl, domain_id, cb, ctx);
 }
 
+/* ---- web: users, sessions, rate limits ---- */
+
+/* A backend without the web operations (none today) answers INVALID
+ * instead of crashing. */
+#define NEED(op) do { if (s == NULL || s->ops->op == NULL) return NSUPD_ERR_INVALID; } while (0)
+
+nsupd_err store_user_set_language(store *s, int64_t id, const char *language)
+{
+	NEED(user_set_language);
+	if (language == NULL || strlen(language) > 10)
+		return NSUPD_ERR_INVALID;
+	return s->ops->user_set_language(s->impl, id, language);
+}
+
+nsupd_err store_user_set_last_login(store *s, int64_t id, int64_t when)
+{
+	NEED(user_set_last_login);
+	return s->ops->user_set_last_login(s->impl, id, when);
+}
+
+nsupd_err store_host_list_by_owner(store *s, int64_t owner_id, store_host_cb cb, void *ctx)
+{
+	NEED(host_list_by_owner);
+	if (cb == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->host_list_by_owner(s->impl, owner_id, cb, ctx);
+}
+
+static bool key_ok(const char *key)
+{
+	return key != NULL && key[0] != '\0' && strlen(key) < STORE_SESSION_KEY_MAX;
+}
+
+nsupd_err store_session_create(store *s, const store_session *sess)
+{
+	NEED(session_create);
+	if (sess == NULL || !key_ok(sess->key) ||
+	    strnlen(sess->data, STORE_SESSION_DATA_MAX) >= STORE_SESSION_DATA_MAX)
+		return NSUPD_ERR_INVALID;
+	return s->ops->session_create(s->impl, sess);
+}
+
+nsupd_err store_session_get(store *s, const char *key, int64_t now, store_session *out)
+{
+	NEED(session_get);
+	if (!key_ok(key) || out == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->session_get(s->impl, key, now, out);
+}
+
+nsupd_err store_session_save(store *s, const char *key, int64_t user_id, const char *data,
+	int64_t expires)
+{
+	NEED(session_save);
+	if (!key_ok(key) || data == NULL || strlen(data) >= STORE_SESSION_DATA_MAX)
+		return NSUPD_ERR_INVALID;
+	return s->ops->session_save(s->impl, key, user_id, data, expires);
+}
+
+nsupd_err store_session_delete(store *s, const char *key)
+{
+	NEED(session_delete);
+	if (!key_ok(key))
+		return NSUPD_ERR_INVALID;
+	return s->ops->session_delete(s->impl, key);
+}
+
+nsupd_err store_session_delete_user(store *s, int64_t user_id, const char *except_key)
+{
+	NEED(session_delete_user);
+	return s->ops->session_delete_user(s->impl, user_id, except_key != NULL ? except_key : "");
+}
+
+nsupd_err store_session_delete_expired(store *s, int64_t now, int64_t *n)
+{
+	NEED(session_delete_expired);
+	int64_t dummy;
+	return s->ops->session_delete_expired(s->impl, now, n != NULL ? n : &dummy);
+}
+
+nsupd_err store_rate_add(store *s, const char *kind, const char *subject, int64_t at)
+{
+	NEED(rate_add);
+	if (kind == NULL || subject == NULL || strlen(kind) > 16 || strlen(subject) > 64)
+		return NSUPD_ERR_INVALID;
+	return s->ops->rate_add(s->impl, kind, subject, at);
+}
+
+nsupd_err store_rate_count(store *s, const char *kind, const char *subject, int64_t since,
+	int64_t *n)
+{
+	NEED(rate_count);
+	if (kind == NULL || subject == NULL || n == NULL)
+		return NSUPD_ERR_INVALID;
+	return s->ops->rate_count(s->impl, kind, subject, since, n);
+}
+
+nsupd_err store_rate_prune(store *s, int64_t before)
+{
+	NEED(rate_prune);
+	return s->ops->rate_prune(s->impl, before);
+}
+
 /* ---- shared helpers for backends ---- */
 
 size_t store_utf8_cut(const char *s, size_t max)
@@ -295,4 +405,16 @@ size_t store_utf8_cut(const char *s, size_t max)
 	if (((unsigned char)s[cut] & 0xC0) == 0x80)
 		cut = max;
 	return cut;
+}
+
+/* ---- generic statements ---- */
+
+nsupd_err store_exec(store *s, store_sql *stmts, int n)
+{
+	if (s == NULL || stmts == NULL || n <= 0 || s->ops->exec == NULL)
+		return NSUPD_ERR_INVALID;
+	for (int i = 0; i < n; i++)
+		if (stmts[i].n_params > STORE_SQL_PARAMS_MAX)
+			return NSUPD_ERR_INVALID;
+	return s->ops->exec(s->impl, stmts, n);
 }

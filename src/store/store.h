@@ -29,6 +29,7 @@ typedef struct store_user {
 	bool active;
 	int64_t created;
 	int64_t last_login;
+	char language[11];                    /* UI language ("de"), "" = not chosen */
 } store_user;
 
 typedef struct store_domain {
@@ -80,7 +81,13 @@ typedef struct store_host {
  *                          ONE connection (each SQLite connection would get its
  *                          own empty memory database), so calls are serialised
  *                          and a store_host_cb must not call the store.
- *   "postgresql://..."     NSUPD_ERR_CONFIG: comes in a later release.
+ *   "postgresql://..."     PostgreSQL (also "postgres://..."): the URL goes to
+ *                          libpq as is, so its ?options and the usual PG*
+ *                          environment variables apply. Up to 32 connections
+ *                          per process, a 5 s lock_timeout (unless the URL or
+ *                          the role sets one: then NSUPD_ERR_DB_BUSY), and a
+ *                          connection the server dropped is re-opened once per
+ *                          call. NSUPD_ERR_CONFIG when built without libpq.
  * File databases get WAL, foreign keys, synchronous=NORMAL and a 5 s busy
  * timeout on every connection; up to 64 connections are opened on demand.
  * errbuf gets a readable reason on failure (never a password).
@@ -103,6 +110,9 @@ nsupd_err store_schema_version(store *s, int *version, int *latest);
 nsupd_err store_user_add(store *s, const store_user *u, int64_t *id);
 nsupd_err store_user_get_by_name(store *s, const char *name, store_user *out);
 nsupd_err store_user_get(store *s, int64_t id, store_user *out);
+/* The profile's UI language ("" = none chosen; the browser decides). */
+nsupd_err store_user_set_language(store *s, int64_t id, const char *language);
+nsupd_err store_user_set_last_login(store *s, int64_t id, int64_t when);
 /* Also deletes the user's domains, hosts (of all domains the user owned, and
  * the user's hosts in others' domains) and everything hanging off them. DNS
  * records are not touched: delete them first. */
@@ -142,6 +152,9 @@ nsupd_err store_host_count(store *s, int64_t *n);
  * collect ids and act after the listing. */
 typedef bool (*store_host_cb)(const store_host *h, void *ctx);
 nsupd_err store_host_list_by_domain(store *s, int64_t domain_id, store_host_cb cb, void *ctx);
+/* The same for every host of a user (all domains), ordered by name and
+ * domain. */
+nsupd_err store_host_list_by_owner(store *s, int64_t owner_id, store_host_cb cb, void *ctx);
 
 /* Settings a user or admin changes; fields with set_* false are kept. */
 typedef struct store_host_settings {
@@ -173,5 +186,285 @@ typedef struct store_host_event {
 	int64_t now;
 } store_host_event;
 nsupd_err store_host_record(store *s, int64_t id, const store_host_event *ev);
+
+/* Web sessions. The key is what the database holds: the web layer stores a
+ * hash of the cookie value, so a leaked database does not hand out logins.
+ * data is the session's JSON object as text. */
+#define STORE_SESSION_KEY_MAX 65          /* 64 hex digits + NUL */
+#define STORE_SESSION_DATA_MAX 4096
+typedef struct store_session {
+	char key[STORE_SESSION_KEY_MAX];
+	int64_t user_id;                  /* 0 = anonymous */
+	char data[STORE_SESSION_DATA_MAX];
+	int64_t created;                  /* 0 = now */
+	int64_t expires;
+} store_session;
+/* NSUPD_ERR_EXISTS when the key is taken; NSUPD_ERR_INVALID when data does
+ * not fit. */
+nsupd_err store_session_create(store *s, const store_session *sess);
+/* NSUPD_ERR_NOT_FOUND when missing or expired at now. */
+nsupd_err store_session_get(store *s, const char *key, int64_t now, store_session *out);
+/* Replaces user, data and expiry of a session (NOT_FOUND when gone). */
+nsupd_err store_session_save(store *s, const char *key, int64_t user_id, const char *data,
+	int64_t expires);
+nsupd_err store_session_delete(store *s, const char *key);
+/* Deletes all sessions of a user except the one with except_key (may be
+ * NULL): after a password change or account deletion. */
+nsupd_err store_session_delete_user(store *s, int64_t user_id, const char *except_key);
+/* Deletes the sessions expired at now; *n (may be NULL) gets how many. */
+nsupd_err store_session_delete_expired(store *s, int64_t now, int64_t *n);
+
+/* Rate limiting across instances: events (kind "login", "register", ...)
+ * per subject (a client address or network) with their time. */
+nsupd_err store_rate_add(store *s, const char *kind, const char *subject, int64_t at);
+/* Events of kind for subject at or after since. */
+nsupd_err store_rate_count(store *s, const char *kind, const char *subject, int64_t since,
+	int64_t *n);
+/* Forgets every event before `before`. */
+nsupd_err store_rate_prune(store *s, int64_t before);
+
+/* Copies a whole installation from the database at from_url to the one at
+ * to_url (`nsupd migrate-db`, e.g. SQLite to PostgreSQL): every row of every
+ * table, ids included, except web sessions. The source must be at this
+ * program's schema version and is only read (in one snapshot); the target is
+ * migrated first and must be empty (NSUPD_ERR_EXISTS otherwise, so re-running
+ * is refused). The target is written in one transaction, committed only after
+ * the row counts of source, copy and target agree per table. report gets
+ * those counts; errbuf a readable reason on failure (never a password). */
+#define STORE_COPY_TABLES_MAX 16
+typedef struct store_copy_report {
+	int ntables;
+	struct {
+		char table[48];
+		int64_t rows;
+	} tables[STORE_COPY_TABLES_MAX];
+} store_copy_report;
+nsupd_err store_copy_database(const char *from_url, const char *to_url,
+	store_copy_report *report, char *errbuf, size_t errsize);
+
+/* ---- Related hosts (store_fwd.c) ----
+ * Other machines behind a host's router: <name>.<host>.<zone> gets the
+ * host's prefix plus its own interface ID after each good update. */
+#define STORE_RELATED_MAX 64          /* per main host */
+typedef struct store_related {
+	int64_t id;
+	int64_t main_host_id;
+	char name[64];                        /* lowercase label */
+	char comment[STORE_NAME_MAX];
+	char interface_id_ipv4[16];           /* canonical ("0.0.0.1"); "" = none */
+	char interface_id_ipv6[40];           /* canonical ("::1"); "" = none */
+	bool available;
+	int64_t created;
+} store_related;
+/* NSUPD_ERR_EXISTS when the host already has one of that name. The caller
+ * validates the name and IDs (core/fqdn.h, core/ifid.h). created 0 = now. */
+nsupd_err store_related_add(store *s, const store_related *r, int64_t *id);
+nsupd_err store_related_get(store *s, int64_t main_host_id, const char *name,
+	store_related *out);
+/* The host's related hosts ordered by name, at most max; *n = how many. */
+nsupd_err store_related_list(store *s, int64_t main_host_id, store_related *out, size_t max,
+	size_t *n);
+nsupd_err store_related_delete(store *s, int64_t id);
+
+/* ---- Other dyndns2 services and forwarding (store_fwd.c) ---- */
+typedef struct store_service {
+	int64_t id;
+	char name[33];                        /* unique */
+	char comment[STORE_NAME_MAX];
+	char server[STORE_NAME_MAX];          /* "host" or "host:port" */
+	char path[STORE_NAME_MAX];            /* "/nic/update" */
+	bool secure;                          /* https */
+	bool accept_ipv4;
+	bool accept_ipv6;
+	int64_t owner_id;
+	int64_t created;
+} store_service;
+nsupd_err store_service_add(store *s, const store_service *sv, int64_t *id);
+nsupd_err store_service_get_by_name(store *s, const char *name, store_service *out);
+nsupd_err store_service_list(store *s, store_service *out, size_t max, size_t *n);
+/* The user a service added without an owner belongs to: the first staff
+ * user, else the first user. NSUPD_ERR_NOT_FOUND when there is none. */
+nsupd_err store_service_default_owner(store *s, int64_t *user_id);
+
+/* A host's configuration for one service, read together with the service
+ * and the result of its last forward. */
+#define STORE_FORWARD_MAX 32          /* per host */
+typedef struct store_forward {
+	int64_t id;
+	int64_t host_id;
+	int64_t service_id;
+	bool has_hostname;                    /* false: no hostname= is sent */
+	char hostname[STORE_NAME_MAX];
+	char comment[STORE_NAME_MAX];
+	char login[STORE_NAME_MAX];
+	char password[STORE_NAME_MAX];        /* the other service's; sent, never shown */
+	bool give_ipv4;
+	bool give_ipv6;
+	int64_t owner_id;
+	int64_t created;
+	/* filled on reads */
+	store_service service;
+	int64_t last_forward;                 /* time of the last attempt; 0 = none yet */
+	int last_http_status;                 /* 0 = no HTTP answer */
+	char last_result[STORE_MSG_MAX];      /* answer's first word, or what failed */
+	char last_state[16];                  /* "", "done", "retrying", "failed" */
+	char last_address[STORE_ADDR_MAX];
+	int64_t pending;                      /* jobs in the queue */
+} store_forward;
+/* service_id, host_id, owner_id, login, password, hostname (when
+ * has_hostname), comment, give flags; created 0 = now. */
+nsupd_err store_forward_add(store *s, const store_forward *f, int64_t *id);
+nsupd_err store_forward_get(store *s, int64_t id, store_forward *out);
+nsupd_err store_forward_list(store *s, int64_t host_id, store_forward *out, size_t max,
+	size_t *n);
+
+/* The queue. store_forward_enqueue adds a job for the address (family 4 or
+ * 6) to every configuration of the host that gives that family to a service
+ * that accepts it, due at `due`; a job of the same configuration and family
+ * that no worker holds is replaced (its address is out of date). *queued
+ * (optional) = the number of jobs added; 0 costs one read. */
+nsupd_err store_forward_enqueue(store *s, int64_t host_id, int family, const char *address,
+	int64_t now, int64_t due, int *queued);
+
+typedef struct store_forward_job {
+	int64_t id;
+	int64_t config_id;
+	int64_t host_id;
+	char address[STORE_ADDR_MAX];
+	int family;
+	int attempts;                         /* including the claimed one */
+	int64_t created;
+} store_forward_job;
+/* Claims up to max jobs due at now for lease seconds. Each row is taken
+ * with one conditional UPDATE (... WHERE id = ? AND claimed_until < now),
+ * so workers of several instances never get the same job. */
+nsupd_err store_forward_claim(store *s, int64_t now, int64_t lease, store_forward_job *out,
+	size_t max, size_t *n);
+
+enum store_forward_state { STORE_FWD_DONE, STORE_FWD_RETRY, STORE_FWD_FAILED };
+typedef struct store_forward_result {
+	enum store_forward_state state;
+	int64_t time;
+	int http_status;
+	const char *result;                   /* cut to 255 bytes */
+	int64_t retry_at;                     /* STORE_FWD_RETRY */
+} store_forward_result;
+/* Records the result on the configuration. DONE and FAILED remove the job;
+ * RETRY releases it until retry_at, unless a newer job of the same
+ * configuration and family exists (then it is dropped). */
+nsupd_err store_forward_finish(store *s, const store_forward_job *job,
+	const store_forward_result *r);
+
+/* ---- Maintenance jobs (store_maint.c): `nsupd faults`, `domains`,
+ * `hosts`, `users`, `blacklist` and the mail queue. Every change is one
+ * atomic SQL statement or one short transaction per row, so the jobs can
+ * run from cron while `serve` writes the same rows. */
+
+/* A host with what the maintenance jobs need beyond the host row. */
+typedef struct store_host_info {
+	store_host host;
+	unsigned staleness;
+	int64_t staleness_notified;           /* 0 = never */
+	char owner_name[151];
+	char owner_email[STORE_NAME_MAX];
+	char owner_language[11];
+} store_host_info;
+
+/* The ids of all hosts (ordered by domain and name), domains (by name) or
+ * users (by name); *ids is malloc'ed (free() it, also when *n is 0). */
+nsupd_err store_host_ids(store *s, int64_t **ids, size_t *n);
+nsupd_err store_domain_ids(store *s, int64_t **ids, size_t *n);
+nsupd_err store_user_ids(store *s, int64_t **ids, size_t *n);
+nsupd_err store_host_info_get(store *s, int64_t id, store_host_info *out);
+/* Every host ordered by domain and name; cb as store_host_cb. */
+typedef bool (*store_host_info_cb)(const store_host_info *hi, void *ctx);
+nsupd_err store_host_info_each(store *s, store_host_info_cb cb, void *ctx);
+
+/* `faults` on one host, in one transaction: first the abuse check
+ * (flag_abuse_over >= 0: when client_faults > flag_abuse_over, abuse = true
+ * and client_faults = 0), then the resets. *flagged says whether the check
+ * flagged the host and *client_faults (both may be NULL) is the counter as
+ * the transaction found it. NOT_FOUND when the host is gone. */
+typedef struct store_faults_op {
+	int64_t flag_abuse_over;              /* < 0: no abuse check */
+	bool reset_client, reset_server, reset_api_auth;
+	bool reset_abuse, reset_abuse_blocked, reset_available;
+} store_faults_op;
+nsupd_err store_host_faults(store *s, int64_t id, const store_faults_op *op, bool *flagged,
+	int64_t *client_faults);
+
+/* `hosts --stale-check`. The change applies only while the host's last
+ * update times and staleness are still the ones the caller saw (a client
+ * update in between wins); *applied says whether it did. notified 0 keeps
+ * the notification time. */
+typedef struct store_stale_op {
+	int64_t seen_last_ipv4, seen_last_ipv6;   /* 0 = NULL */
+	unsigned seen_staleness;
+	unsigned staleness;
+	int64_t notified;
+	bool make_unavailable;
+} store_stale_op;
+nsupd_err store_host_set_staleness(store *s, int64_t id, const store_stale_op *op, bool *applied);
+/* Deletes the host only while its last update times are still the seen
+ * ones. DNS records are not touched. */
+nsupd_err store_host_delete_stale(store *s, int64_t id, int64_t seen_last_ipv4,
+	int64_t seen_last_ipv6, bool *deleted);
+
+/* `domains`: available = public = false, only when still available. */
+nsupd_err store_domain_mark_dead(store *s, int64_t id, bool *changed);
+nsupd_err store_domain_host_count(store *s, int64_t id, int64_t *n);
+/* Deletes the domain only while it is unavailable and has no hosts. */
+nsupd_err store_domain_delete_if_dead(store *s, int64_t id, bool *deleted);
+
+/* `users`. */
+nsupd_err store_counts(store *s, int64_t *users, int64_t *hosts, int64_t *domains);
+nsupd_err store_user_usage(store *s, int64_t id, int64_t *hosts, int64_t *domains);
+/* Deletes the user only while it has no hosts and no domains. */
+nsupd_err store_user_delete_if_unused(store *s, int64_t id, bool *deleted);
+/* `cleanupregistration`: deletes accounts that were never activated
+ * (inactive, never logged in, created before `before`, owning nothing). */
+nsupd_err store_user_delete_unactivated(store *s, int64_t before, int64_t *n);
+
+/* Host name blacklist: POSIX extended regular expressions searched in a
+ * new host's name. */
+typedef struct store_blacklist {
+	int64_t id;
+	char name_re[STORE_NAME_MAX];
+	int64_t owner_id;
+	int64_t created;
+} store_blacklist;
+/* EXISTS when the same expression is listed; INVALID when it does not
+ * compile (regcomp REG_EXTENDED). */
+nsupd_err store_blacklist_add(store *s, const char *name_re, int64_t owner_id, int64_t *id);
+nsupd_err store_blacklist_delete(store *s, const char *name_re);
+typedef bool (*store_blacklist_cb)(const store_blacklist *b, void *ctx);
+nsupd_err store_blacklist_each(store *s, store_blacklist_cb cb, void *ctx);
+/* *hit = some expression matches name; matched (may be NULL) gets it. */
+nsupd_err store_blacklist_match(store *s, const char *name, bool *hit, char *matched,
+	size_t matched_size);
+
+/* Outgoing mail that could not be sent yet: the whole RFC 5322 message
+ * and its envelope recipient, retried by the next maintenance run. */
+#define STORE_MAIL_MAX 16384
+typedef struct store_mail {
+	int64_t id;
+	char rcpt[STORE_NAME_MAX];
+	char message[STORE_MAIL_MAX];
+	int attempts;
+	int64_t next_attempt;
+	char last_error[STORE_MSG_MAX];
+	int64_t created;
+} store_mail;
+nsupd_err store_mail_enqueue(store *s, const char *rcpt, const char *message, int64_t now,
+	int64_t next_attempt, const char *error);
+/* Claims up to max mails due at now for lease seconds (a conditional
+ * UPDATE per row, so two runs never send the same mail). */
+nsupd_err store_mail_claim(store *s, int64_t now, int64_t lease, store_mail *out, size_t max,
+	size_t *n);
+nsupd_err store_mail_done(store *s, int64_t id);
+nsupd_err store_mail_retry(store *s, int64_t id, int64_t next_attempt, const char *error);
+nsupd_err store_mail_count(store *s, int64_t *n);
+/* Makes every queued mail due at now (an operator's explicit flush). */
+nsupd_err store_mail_make_due(store *s, int64_t now);
 
 #endif

@@ -53,11 +53,23 @@ enum stmt_id {
 	ST_HOST_RECORD,
 	ST_HOST_COUNT,
 	ST_HOST_LIST,
+	ST_USER_LANGUAGE,
+	ST_USER_LAST_LOGIN,
+	ST_HOST_LIST_OWNER,
+	ST_SESSION_CREATE,
+	ST_SESSION_GET,
+	ST_SESSION_SAVE,
+	ST_SESSION_DELETE,
+	ST_SESSION_DELETE_USER,
+	ST_SESSION_DELETE_EXPIRED,
+	ST_RATE_ADD,
+	ST_RATE_COUNT,
+	ST_RATE_PRUNE,
 	ST__COUNT
 };
 
 #define USER_COLS \
-	"id, username, email, password_hash, staff, active, created, last_login"
+	"id, username, email, password_hash, staff, active, created, last_login, language"
 #define DOMAIN_COLS \
 	"id, name, nameserver, nameserver2, algorithm, secret, public, available, " \
 	"backoff_until, comment, owner_id, created"
@@ -72,7 +84,7 @@ enum stmt_id {
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_USER_ADD] =
 		"INSERT INTO users (username, email, password_hash, staff, active, "
-		"created, last_login) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		"created, last_login, language) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE username = ?1",
 	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
 	[ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
@@ -132,6 +144,25 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"WHERE id = ?12",
 	[ST_HOST_COUNT] = "SELECT COUNT(*) FROM hosts",
 	[ST_HOST_LIST] = "SELECT " HOST_COLS "WHERE h.domain_id = ?1 ORDER BY h.name",
+	[ST_USER_LANGUAGE] = "UPDATE users SET language = ?1 WHERE id = ?2",
+	[ST_USER_LAST_LOGIN] = "UPDATE users SET last_login = ?1 WHERE id = ?2",
+	[ST_HOST_LIST_OWNER] =
+		"SELECT " HOST_COLS "WHERE h.owner_id = ?1 ORDER BY h.name, d.name",
+	[ST_SESSION_CREATE] =
+		"INSERT INTO sessions (id, user_id, data, created, expires) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION_GET] =
+		"SELECT id, user_id, data, created, expires FROM sessions "
+		"WHERE id = ?1 AND expires > ?2",
+	[ST_SESSION_SAVE] =
+		"UPDATE sessions SET user_id = ?1, data = ?2, expires = ?3 WHERE id = ?4",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+	[ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2",
+	[ST_SESSION_DELETE_EXPIRED] = "DELETE FROM sessions WHERE expires <= ?1",
+	[ST_RATE_ADD] = "INSERT INTO rate_events (kind, subject, at) VALUES (?1, ?2, ?3)",
+	[ST_RATE_COUNT] =
+		"SELECT COUNT(*) FROM rate_events WHERE kind = ?1 AND subject = ?2 AND at >= ?3",
+	[ST_RATE_PRUNE] = "DELETE FROM rate_events WHERE at < ?1",
 };
 
 const char *store_sqlite_sql_host_by_name(void)
@@ -681,6 +712,7 @@ static void read_user(sqlite3_stmt *st, void *p)
 	u->active = col_bool(st, 5);
 	u->created = col_i64(st, 6);
 	u->last_login = col_i64(st, 7);
+	col_text(st, 8, u->language, sizeof(u->language));
 }
 
 static nsupd_err sq_user_add(void *impl, const store_user *u, int64_t *id)
@@ -700,6 +732,7 @@ static nsupd_err sq_user_add(void *impl, const store_user *u, int64_t *id)
 		sqlite3_bind_int(st, 5, u->active);
 		sqlite3_bind_int64(st, 6, now_or(u->created));
 		bind_time(st, 7, u->last_login);
+		bind_text(st, 8, u->language);
 		int64_t rowid = 0;
 		err = step_write(sq, c, st, "add user", NULL, &rowid);
 		if (err == NSUPD_OK && id != NULL)
@@ -1024,7 +1057,7 @@ static nsupd_err sq_host_count(void *impl, int64_t *n)
 	return err;
 }
 
-static nsupd_err sq_host_list_by_domain(void *impl, int64_t domain_id, store_host_cb cb, void *ctx)
+static nsupd_err host_list(void *impl, enum stmt_id id, int64_t key, store_host_cb cb, void *ctx)
 {
 	struct sq *sq = impl;
 	struct conn *c = NULL;
@@ -1032,9 +1065,9 @@ static nsupd_err sq_host_list_by_domain(void *impl, int64_t domain_id, store_hos
 	nsupd_err err = borrow(sq, &c);
 	if (err != NSUPD_OK)
 		return err;
-	err = stmt(c, ST_HOST_LIST, &st);
+	err = stmt(c, id, &st);
 	if (err == NSUPD_OK) {
-		sqlite3_bind_int64(st, 1, domain_id);
+		sqlite3_bind_int64(st, 1, key);
 		store_host h;
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1052,8 +1085,286 @@ static nsupd_err sq_host_list_by_domain(void *impl, int64_t domain_id, store_hos
 	return err;
 }
 
+static nsupd_err sq_host_list_by_domain(void *impl, int64_t domain_id, store_host_cb cb, void *ctx)
+{
+	return host_list(impl, ST_HOST_LIST, domain_id, cb, ctx);
+}
+
+static nsupd_err sq_host_list_by_owner(void *impl, int64_t owner_id, store_host_cb cb, void *ctx)
+{
+	return host_list(impl, ST_HOST_LIST_OWNER, owner_id, cb, ctx);
+}
+
+/* ---- web: users, sessions, rate limits ---- */
+
+static void bind_text_id(sqlite3_stmt *st, const void *arg)
+{
+	const struct id_text *it = arg;
+	bind_text(st, 1, it->text);
+	sqlite3_bind_int64(st, 2, it->id);
+}
+
+static nsupd_err sq_user_set_language(void *impl, int64_t id, const char *language)
+{
+	struct id_text it = { id, language };
+	return write_by_id(impl, ST_USER_LANGUAGE, "set user language", bind_text_id, &it);
+}
+
+static void bind_time_id(sqlite3_stmt *st, const void *arg)
+{
+	const struct id_value *iv = arg;
+	bind_time(st, 1, iv->value);
+	sqlite3_bind_int64(st, 2, iv->id);
+}
+
+static nsupd_err sq_user_set_last_login(void *impl, int64_t id, int64_t when)
+{
+	struct id_value iv = { id, when };
+	return write_by_id(impl, ST_USER_LAST_LOGIN, "set last login", bind_time_id, &iv);
+}
+
+/* 0 = anonymous: NULL in the database. */
+static void bind_user_id(sqlite3_stmt *st, int i, int64_t id)
+{
+	if (id == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, id);
+}
+
+static void bind_session(sqlite3_stmt *st, const void *arg)
+{
+	const store_session *s = arg;
+	bind_text(st, 1, s->key);
+	bind_user_id(st, 2, s->user_id);
+	bind_text(st, 3, s->data);
+	sqlite3_bind_int64(st, 4, now_or(s->created));
+	sqlite3_bind_int64(st, 5, s->expires);
+}
+
+/* A write that may touch no row (inserts, deletes by other keys). */
+static nsupd_err write_any(struct sq *sq, enum stmt_id id, const char *what,
+	void (*bind)(sqlite3_stmt *st, const void *arg), const void *arg, int *changes)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	nsupd_err err = borrow(sq, &c);
+	if (err != NSUPD_OK)
+		return err;
+	err = stmt(c, id, &st);
+	if (err == NSUPD_OK) {
+		bind(st, arg);
+		err = step_write(sq, c, st, what, changes, NULL);
+	}
+	release(sq, c);
+	return err;
+}
+
+static nsupd_err sq_session_create(void *impl, const store_session *sess)
+{
+	return write_any(impl, ST_SESSION_CREATE, "create session", bind_session, sess, NULL);
+}
+
+struct key_time {
+	const char *key;
+	int64_t t;
+};
+
+static void bind_key_time(sqlite3_stmt *st, const void *arg)
+{
+	const struct key_time *kt = arg;
+	bind_text(st, 1, kt->key);
+	sqlite3_bind_int64(st, 2, kt->t);
+}
+
+static void read_session(sqlite3_stmt *st, void *p)
+{
+	store_session *s = p;
+	memset(s, 0, sizeof(*s));
+	col_text(st, 0, s->key, sizeof(s->key));
+	s->user_id = col_i64(st, 1);
+	col_text(st, 2, s->data, sizeof(s->data));
+	s->created = col_i64(st, 3);
+	s->expires = col_i64(st, 4);
+}
+
+static nsupd_err sq_session_get(void *impl, const char *key, int64_t now, store_session *out)
+{
+	struct key_time kt = { key, now };
+	return read_one(impl, ST_SESSION_GET, "get session", bind_key_time, &kt, read_session, out);
+}
+
+struct session_update {
+	const char *key;
+	int64_t user_id;
+	const char *data;
+	int64_t expires;
+};
+
+static void bind_session_update(sqlite3_stmt *st, const void *arg)
+{
+	const struct session_update *u = arg;
+	bind_user_id(st, 1, u->user_id);
+	bind_text(st, 2, u->data);
+	sqlite3_bind_int64(st, 3, u->expires);
+	bind_text(st, 4, u->key);
+}
+
+static nsupd_err sq_session_save(void *impl, const char *key, int64_t user_id, const char *data,
+	int64_t expires)
+{
+	struct session_update u = { key, user_id, data, expires };
+	return write_by_id(impl, ST_SESSION_SAVE, "save session", bind_session_update, &u);
+}
+
+static nsupd_err sq_session_delete(void *impl, const char *key)
+{
+	return write_by_id(impl, ST_SESSION_DELETE, "delete session", bind_text_only, key);
+}
+
+static void bind_id_text(sqlite3_stmt *st, const void *arg)
+{
+	const struct id_text *it = arg;
+	sqlite3_bind_int64(st, 1, it->id);
+	bind_text(st, 2, it->text);
+}
+
+static nsupd_err sq_session_delete_user(void *impl, int64_t user_id, const char *except_key)
+{
+	struct id_text it = { user_id, except_key };
+	return write_any(impl, ST_SESSION_DELETE_USER, "delete user sessions", bind_id_text, &it,
+		NULL);
+}
+
+static nsupd_err sq_session_delete_expired(void *impl, int64_t now, int64_t *n)
+{
+	int changes = 0;
+	nsupd_err err = write_any(impl, ST_SESSION_DELETE_EXPIRED, "delete expired sessions",
+		bind_id_only, &now, &changes);
+	*n = changes;
+	return err;
+}
+
+struct rate_args {
+	const char *kind;
+	const char *subject;
+	int64_t t;
+};
+
+static void bind_rate(sqlite3_stmt *st, const void *arg)
+{
+	const struct rate_args *r = arg;
+	bind_text(st, 1, r->kind);
+	bind_text(st, 2, r->subject);
+	sqlite3_bind_int64(st, 3, r->t);
+}
+
+static nsupd_err sq_rate_add(void *impl, const char *kind, const char *subject, int64_t at)
+{
+	struct rate_args r = { kind, subject, at };
+	return write_any(impl, ST_RATE_ADD, "add rate event", bind_rate, &r, NULL);
+}
+
+static void read_count(sqlite3_stmt *st, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(st, 0);
+}
+
+static nsupd_err sq_rate_count(void *impl, const char *kind, const char *subject, int64_t since,
+	int64_t *n)
+{
+	struct rate_args r = { kind, subject, since };
+	*n = 0;
+	return read_one(impl, ST_RATE_COUNT, "count rate events", bind_rate, &r, read_count, n);
+}
+
+static nsupd_err sq_rate_prune(void *impl, int64_t before)
+{
+	return write_any(impl, ST_RATE_PRUNE, "prune rate events", bind_id_only, &before, NULL);
+}
+
+/* ---- generic statements (store_fwd.c) ---- */
+
+/* "$N" -> "?N": the generic SQL is written in PostgreSQL's spelling. */
+static char *sq_placeholders(const char *sql)
+{
+	char *out = strdup(sql);
+	if (out == NULL)
+		return NULL;
+	for (char *p = out; *p != '\0'; p++)
+		if (p[0] == '$' && p[1] >= '0' && p[1] <= '9')
+			p[0] = '?';
+	return out;
+}
+
+static nsupd_err sq_exec_one(struct conn *c, store_sql *q)
+{
+	char *sql = sq_placeholders(q->sql);
+	if (sql == NULL)
+		return NSUPD_ERR_NOMEM;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return map_rc(c->db, rc, "prepare");
+	for (int i = 0; i < q->n_params; i++) {
+		const store_param *p = &q->params[i];
+		switch (p->type) {
+		case STORE_P_NULL: sqlite3_bind_null(st, i + 1); break;
+		case STORE_P_INT: sqlite3_bind_int64(st, i + 1, p->i); break;
+		case STORE_P_BOOL: sqlite3_bind_int(st, i + 1, p->i != 0); break;
+		case STORE_P_TEXT: bind_text(st, i + 1, p->s); break;
+		}
+	}
+	bool more = true;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!more || q->on_row == NULL)
+			continue;
+		store_row row = { .ncols = sqlite3_column_count(st) };
+		if (row.ncols > STORE_ROW_COLS_MAX)
+			row.ncols = STORE_ROW_COLS_MAX;
+		for (int i = 0; i < row.ncols; i++)
+			row.col[i] = (const char *)sqlite3_column_text(st, i);
+		more = q->on_row(&row, q->ctx);
+	}
+	nsupd_err err = rc == SQLITE_DONE ? NSUPD_OK : map_rc(c->db, rc, "generic statement");
+	q->changes = err == NSUPD_OK ? sqlite3_changes(c->db) : 0;
+	sqlite3_finalize(st);
+	return err;
+}
+
+static nsupd_err sq_exec(void *impl, store_sql *q, int n)
+{
+	struct sq *sq = impl;
+	struct conn *c = NULL;
+	nsupd_err err = borrow(sq, &c);
+	if (err != NSUPD_OK)
+		return err;
+	bool writes = false;
+	for (int i = 0; i < n; i++)
+		if (strncmp(q[i].sql, "SELECT", 6) != 0)
+			writes = true;
+	if (writes)
+		pthread_mutex_lock(&sq->write_lock);
+	if (n > 1)
+		err = exec_sql(c->db, writes ? "BEGIN IMMEDIATE" : "BEGIN", "begin");
+	for (int i = 0; i < n && err == NSUPD_OK; i++)
+		err = sq_exec_one(c, &q[i]);
+	if (n > 1) {
+		if (err == NSUPD_OK)
+			err = exec_sql(c->db, "COMMIT", "commit");
+		if (err != NSUPD_OK)
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (writes)
+		pthread_mutex_unlock(&sq->write_lock);
+	release(sq, c);
+	return err;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.exec = sq_exec,
 	.open = sq_open,
 	.close = sq_close,
 	.migrate = sq_migrate,
@@ -1077,4 +1388,16 @@ const struct store_ops store_sqlite_ops = {
 	.host_record = sq_host_record,
 	.host_count = sq_host_count,
 	.host_list_by_domain = sq_host_list_by_domain,
+	.user_set_language = sq_user_set_language,
+	.user_set_last_login = sq_user_set_last_login,
+	.host_list_by_owner = sq_host_list_by_owner,
+	.session_create = sq_session_create,
+	.session_get = sq_session_get,
+	.session_save = sq_session_save,
+	.session_delete = sq_session_delete,
+	.session_delete_user = sq_session_delete_user,
+	.session_delete_expired = sq_session_delete_expired,
+	.rate_add = sq_rate_add,
+	.rate_count = sq_rate_count,
+	.rate_prune = sq_rate_prune,
 };

@@ -24,6 +24,16 @@ DEFAULT_ZONE = zone_for("hmac-sha512")
 def pytest_configure(config):
     if not os.access(nsupdlib.NSUPD_BIN, os.X_OK):
         raise pytest.UsageError("nsupd binary not found at %s (set NSUPD_BIN)" % nsupdlib.NSUPD_BIN)
+    if nsupdlib.TEST_DB not in ("sqlite", "postgresql"):
+        raise pytest.UsageError("NSUPD_TEST_DB must be sqlite or postgresql, not %r"
+                                % nsupdlib.TEST_DB)
+    if nsupdlib.PG and not nsupdlib.PG_URL:
+        raise pytest.UsageError("NSUPD_TEST_DB=postgresql needs NSUPD_TEST_PG_URL "
+                                "(e.g. from tests/pg/start.sh DIR)")
+
+
+def pytest_report_header(config):
+    return "nsupd database: %s" % nsupdlib.TEST_DB
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -2,11 +2,13 @@
 instance on free loopback ports. Used by the system tests through conftest."""
 
 import base64
+import contextlib
 import datetime
 import json
 import os
 import re
 import secrets
+import selectors
 import signal
 import subprocess
 import time
@@ -21,6 +23,14 @@ ALGORITHMS = ["hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha38
 # Every instance started by a test registers here so that a failing test can
 # show the server's stderr (see conftest.pytest_runtest_makereport).
 RUNNING = []
+
+# Which database the instances of this run use: "sqlite" (one file per
+# instance) or "postgresql" (one fresh schema per instance in the database of
+# NSUPD_TEST_PG_URL, e.g. the cluster tests/pg/start.sh started).
+TEST_DB = os.environ.get("NSUPD_TEST_DB", "sqlite")
+PG_URL = os.environ.get("NSUPD_TEST_PG_URL", "")
+PG = TEST_DB == "postgresql"
+PSQL = os.environ.get("PSQL", "psql")
 
 RESULT_WORDS = ("good", "nochg", "badauth", "notfqdn", "nohost", "abuse", "badagent", "dnserr",
         "deleted", "911")
@@ -52,6 +62,76 @@ def basic(user, password):
     return "Basic " + base64.b64encode(user + b":" + password).decode()
 
 
+def pg_url_for_schema(schema, base=None):
+    """The PostgreSQL URL whose connections use `schema` (libpq passes
+    `options` to the server as a -c setting)."""
+    base = base or PG_URL
+    assert base, "NSUPD_TEST_PG_URL is not set"
+    sep = "&" if "?" in base else "?"
+    return "%s%soptions=-csearch_path%%3D%s" % (base, sep, schema)
+
+
+def psql(sql, url=None, timeout=60):
+    """Runs SQL with psql on url (default NSUPD_TEST_PG_URL); returns stdout
+    (unaligned, tuples only)."""
+    p = subprocess.run([PSQL, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url or PG_URL,
+                        "-c", sql], capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        raise AssertionError("psql %r -> exit %d: %s" % (sql, p.returncode, p.stderr.strip()))
+    return p.stdout
+
+
+def pg_new_schema(prefix="t"):
+    """A fresh, empty schema; returns (name, URL that uses it)."""
+    name = "%s_%s" % (prefix, uuid.uuid4().hex[:16])
+    psql("CREATE SCHEMA %s" % name)
+    return name, pg_url_for_schema(name)
+
+
+@contextlib.contextmanager
+def database_locked(inst, timeout=30):
+    """Holds a lock that stops inst's store from reading or writing hosts
+    until the block ends: an exclusive SQLite transaction, or on PostgreSQL
+    `LOCK TABLE hosts IN ACCESS EXCLUSIVE MODE` in another session (nsupd's
+    statements then fail after its lock_timeout)."""
+    if inst.db_url.startswith("sqlite:"):
+        import sqlite3
+        con = sqlite3.connect(inst.db, timeout=timeout, isolation_level=None)
+        try:
+            con.execute("BEGIN EXCLUSIVE")
+            try:
+                yield
+            finally:
+                con.execute("ROLLBACK")
+        finally:
+            con.close()
+        return
+    p = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", inst.db_url],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        p.stdin.write("BEGIN;\nLOCK TABLE hosts IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n")
+        p.stdin.flush()
+        # Bounded wait for psql to confirm it holds the lock.
+        sel = selectors.DefaultSelector()
+        sel.register(p.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout):
+            raise AssertionError("psql did not take the lock within %ss" % timeout)
+        line = p.stdout.readline()
+        if line.strip() != "locked":
+            raise AssertionError("psql could not lock hosts: %r %s" % (line, p.stderr.read()))
+        yield
+        p.stdin.write("ROLLBACK;\n\\q\n")
+        p.stdin.flush()
+        p.stdin.close()
+        p.wait(timeout)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 class Host:
     def __init__(self, fqdn, secret, zone):
         self.fqdn = fqdn
@@ -74,14 +154,26 @@ class Nsupd:
     """One nsupd configuration (and database) with an optional running server."""
 
     def __init__(self, workdir, *, listen_v6=True, trusted_proxies="127.0.0.1/32",
-             dns=None, abuse=None, extra=""):
+             dns=None, abuse=None, extra="", db_url=None, secret_key=None):
         from named import free_port
 
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.port = free_port()
         self.listen_v6 = listen_v6
+        # db is the SQLite file (meaningful only when db_url is sqlite:);
+        # pg_schema the PostgreSQL schema this instance created, if any.
+        # Instances given the same db_url (and secret_key) share one
+        # installation, like several frontends behind a load balancer.
         self.db = os.path.join(self.workdir, "nsupd.sqlite")
+        self.pg_schema = None
+        if db_url is None:
+            if PG:
+                self.pg_schema, db_url = pg_new_schema()
+            else:
+                db_url = "sqlite:" + self.db
+        self.db_url = db_url
+        self.secret_key = secret_key or secrets.token_hex(32)
         self.conf = os.path.join(self.workdir, "nsupd.conf")
         self.log = os.path.join(self.workdir, "nsupd.stderr")
         self.proc = None
@@ -106,7 +198,7 @@ class Nsupd:
             "trusted_proxies = " + trusted_proxies,
             "",
             "[database]",
-            "url = sqlite:" + self.db,
+            "url = " + self.db_url,
             "",
             "[site]",
             "name = nsupd system test",
@@ -115,7 +207,7 @@ class Nsupd:
             "www_ipv4_host = ipv4.nsupd.test",
             "www_ipv6_host = ipv6.nsupd.test",
             "we_have_tls = false",
-            "secret_key = " + secrets.token_hex(32),
+            "secret_key = " + self.secret_key,
             "",
             "[dns]",
         ]

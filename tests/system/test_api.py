@@ -2,7 +2,6 @@
 9.1/9.4, with the deliberate fixes of issue 2)."""
 
 import datetime
-import sqlite3
 import time
 
 import dns.message
@@ -12,7 +11,7 @@ import pytest
 
 from conftest import DEFAULT_ZONE, OFF_ZONE, OTHER, OWNER, WRONGKEY_ZONE, setup_domains, stop_checked
 from named import Named, ZoneSpec
-from nsupdlib import ALGORITHMS, Nsupd, answer, basic, parse_time, zone_for
+from nsupdlib import ALGORITHMS, Nsupd, answer, basic, database_locked, parse_time, zone_for
 
 A, AAAA = "A", "AAAA"
 
@@ -363,7 +362,16 @@ def test_ipv6_network_address_deletes_record(nsupd, named, host):
     nsupd.set(host.fqdn, netmask_ipv6=64)
     assert answer(nsupd.update(host, {"myip": "2001:db8:1:2::5"})) == "good 2001:db8:1:2::5"
     assert named.query(host.fqdn, AAAA) == ["2001:db8:1:2::5"]
+    # With "/64" the element is the router's delegated prefix (issue 4): it is
+    # for the related hosts and leaves the host's own record alone, without a
+    # fault (tests/system/test_related.py covers it).
     r = nsupd.update(host, {"myip": "2001:db8:1:2::/64"})
+    assert answer(r) == "nochg 2001:db8:1:2::/64"
+    assert named.query(host.fqdn, AAAA) == ["2001:db8:1:2::5"]
+    assert counters(nsupd, host) == (0, 0, 0)
+    # Without a length, the network address of the host's netmask deletes
+    # the record, as in the original (#648).
+    r = nsupd.update(host, {"myip": "2001:db8:1:2::"})
     assert answer(r) == "good 2001:db8:1:2::"
     assert named.query(host.fqdn, AAAA) == []
     assert counters(nsupd, host) == (0, 0, 0)
@@ -709,19 +717,14 @@ def test_dead_nameserver_backoff_and_recovery(dead_ns_setup):
 
 
 def test_database_failure_answers_911(nsupd, named, host, tmp_path):
+    # SQLite: an exclusive transaction on the file; PostgreSQL: an ACCESS
+    # EXCLUSIVE lock on hosts held by another session (nsupdlib).
     answer(nsupd.update(host, {"myip": "192.0.2.130"}))
-    con = sqlite3.connect(nsupd.db, timeout=30, isolation_level=None)
     result = {}
-    try:
-        con.execute("BEGIN EXCLUSIVE")
-        try:
-            r = nsupd.update(host, {"myip": "192.0.2.131"}, timeout=90)
-            result["status"], result["text"] = r.status_code, r.text
-            answer(r)
-        finally:
-            con.execute("ROLLBACK")
-    finally:
-        con.close()
+    with database_locked(nsupd):
+        r = nsupd.update(host, {"myip": "192.0.2.131"}, timeout=90)
+        result["status"], result["text"] = r.status_code, r.text
+        answer(r)
     assert result["text"] == "911", result
     # nothing lost: the service works again once the database does
     assert answer(nsupd.update(host, {"myip": "192.0.2.132"})) == "good 192.0.2.132"

@@ -68,6 +68,9 @@ static void check_defaults(const nsupd_config *cfg)
 	ck_assert_uint_eq(cfg->update_timeout, 20);
 	ck_assert_uint_eq(cfg->ttl, 60);
 	ck_assert_uint_eq(cfg->unavailable_retry, 120);
+	ck_assert_uint_eq(cfg->coalesce_max, 64);
+	ck_assert_uint_eq(cfg->coalesce_wait_ms, 2);
+	ck_assert_uint_eq(cfg->max_inflight, 4);
 	ck_assert_uint_eq(cfg->n_bad_agents, 0);
 	ck_assert_uint_eq(cfg->n_bad_hosts, 0);
 	ck_assert_uint_eq(cfg->n_bad_ips, 0);
@@ -151,6 +154,9 @@ static const char full[] =
 	"update_timeout = 4\n"
 	"ttl = 300\n"
 	"unavailable_retry = 10\n"
+	"coalesce_max = 16\n"
+	"coalesce_wait_ms = 0\n"
+	"max_inflight = 2\n"
 	"[abuse]\n"
 	"bad_agents = BadBot/1.0, curl/7.0 (evil)\n"
 	"bad_hosts = Bad.Example.ORG, evil.example.com.\n"
@@ -195,6 +201,9 @@ START_TEST(full_file)
 	ck_assert_uint_eq(cfg.update_timeout, 4);
 	ck_assert_uint_eq(cfg.ttl, 300);
 	ck_assert_uint_eq(cfg.unavailable_retry, 10);
+	ck_assert_uint_eq(cfg.coalesce_max, 16);
+	ck_assert_uint_eq(cfg.coalesce_wait_ms, 0);
+	ck_assert_uint_eq(cfg.max_inflight, 2);
 
 	ck_assert_uint_eq(cfg.n_bad_agents, 2);
 	ck_assert_str_eq(cfg.bad_agents[0], "BadBot/1.0");
@@ -316,6 +325,9 @@ START_TEST(error_bad_number)
 		"[server]\nthreads = 0\n", "[server]\nmax_connections = 0\n",
 		"[server]\nconnection_timeout = 0\n", "[dns]\nresolver_timeout = 0\n",
 		"[dns]\nupdate_timeout = 301\n", "[dns]\nunavailable_retry = 0\n",
+		"[dns]\ncoalesce_max = 0\n", "[dns]\ncoalesce_max = 1025\n",
+		"[dns]\ncoalesce_wait_ms = 1001\n", "[dns]\ncoalesce_wait_ms = -1\n",
+		"[dns]\nmax_inflight = 0\n", "[dns]\nmax_inflight = 65\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		m = load_fail(bad[i]);
@@ -324,6 +336,12 @@ START_TEST(error_bad_number)
 	}
 	ck_assert_str_eq(load_fail("[server]\nthreads = 5000\n"),
 			 "t.conf:2: [server] threads: not a number between 1 and 1024");
+	ck_assert_str_eq(load_fail("[dns]\ncoalesce_max = 2000\n"),
+			 "t.conf:2: [dns] coalesce_max: not a number between 1 and 1024");
+	ck_assert_str_eq(load_fail("[dns]\ncoalesce_wait_ms = 2000\n"),
+			 "t.conf:2: [dns] coalesce_wait_ms: not a number between 0 and 1000");
+	ck_assert_str_eq(load_fail("[dns]\nmax_inflight = 100\n"),
+			 "t.conf:2: [dns] max_inflight: not a number between 1 and 64");
 }
 END_TEST
 
@@ -694,6 +712,37 @@ START_TEST(overlong_line)
 }
 END_TEST
 
+START_TEST(web_section)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "");
+	ck_assert_str_eq(cfg.web_templates, "");
+	ck_assert_str_eq(cfg.web_override_templates, "");
+	ck_assert_str_eq(cfg.web_custom_pages, "");
+	ck_assert_str_eq(cfg.web_static, "");
+	ck_assert_str_eq(cfg.web_locale, "");
+	ck_assert_uint_eq(cfg.login_failures_max, 10);
+	ck_assert_uint_eq(cfg.login_failures_window, 900);
+	config_free(&cfg);
+
+	load_ok(&cfg, "[web]\ntemplates = /t\noverride_templates = /o\ncustom_pages = /c\n"
+		      "static = /s\nlocale = /l\nlogin_failures_max = 3\n"
+		      "login_failures_window = 60\n");
+	ck_assert_str_eq(cfg.web_templates, "/t");
+	ck_assert_str_eq(cfg.web_override_templates, "/o");
+	ck_assert_str_eq(cfg.web_custom_pages, "/c");
+	ck_assert_str_eq(cfg.web_static, "/s");
+	ck_assert_str_eq(cfg.web_locale, "/l");
+	ck_assert_uint_eq(cfg.login_failures_max, 3);
+	ck_assert_uint_eq(cfg.login_failures_window, 60);
+	config_free(&cfg);
+
+	ck_assert_str_eq(load_fail("[web]\nlogin_failures_max = 0\n"),
+			 "t.conf:2: [web] login_failures_max: not a number between 1 and 100000");
+	ck_assert_str_eq(load_fail("[web]\ntemplate = x\n"), "t.conf:2: [web] template: unknown key");
+}
+END_TEST
+
 START_TEST(empty_value_for_every_key)
 {
 	/* Empty is fine for strings that may be empty and for lists, and a
@@ -705,12 +754,16 @@ START_TEST(empty_value_for_every_key)
 		{ "site", "www_host" }, { "site", "www_ipv4_host" }, { "site", "www_ipv6_host" },
 		{ "site", "we_have_tls" }, { "site", "secret_key" }, { "dns", "resolver_timeout" },
 		{ "dns", "update_timeout" }, { "dns", "ttl" }, { "dns", "unavailable_retry" },
+		{ "dns", "coalesce_max" }, { "dns", "coalesce_wait_ms" }, { "dns", "max_inflight" },
 		{ "abuse", "bad_agents" }, { "abuse", "bad_hosts" }, { "abuse", "bad_ips" },
-		{ "log", "level" },
+		{ "log", "level" }, { "web", "templates" }, { "web", "override_templates" },
+		{ "web", "custom_pages" }, { "web", "static" }, { "web", "locale" },
+		{ "web", "login_failures_max" }, { "web", "login_failures_window" },
 	};
 	static const char *const may_be_empty[] = {
 		"trusted_proxies", "www_ipv4_host", "www_ipv6_host", "secret_key", "bad_agents",
-		"bad_hosts", "bad_ips",
+		"bad_hosts", "bad_ips", "templates", "override_templates", "custom_pages", "static",
+		"locale",
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		bool ok = false;
@@ -876,6 +929,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, indented_line_is_not_a_continuation);
 	tcase_add_test(tc, crlf_bom_colon_and_no_final_newline);
 	tcase_add_test(tc, hostport);
+	tcase_add_test(tc, web_section);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("robustness");

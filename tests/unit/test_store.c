@@ -1,7 +1,13 @@
-/* Contract tests of the store against real SQLite files. Each test gets a
- * fresh database in its own temporary directory; the parent process owns a
- * base directory and removes it whole at the end, so a failing test (which
- * exits its forked child early) leaves nothing behind. */
+/* Contract tests of the store against real SQLite files and, when
+ * NSUPD_TEST_PG_URL names a PostgreSQL database (tests/pg/start.sh prints
+ * one), against PostgreSQL: the same tests, run once per backend.
+ *
+ * SQLite: each test gets a fresh database in its own temporary directory;
+ * the parent process owns a base directory and removes it whole at the end,
+ * so a failing test (which exits its forked child early) leaves nothing
+ * behind. PostgreSQL: each test gets a fresh schema (search_path and
+ * application_name set through the URL); the parent drops every schema with
+ * its prefix at the end, for the same reason. */
 #include <check.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -9,17 +15,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
+#ifdef NSUPD_HAVE_PG
+#include <libpq-fe.h>
+#endif
 
 #include "store/store.h"
 #include "store/store_backend.h"
 
 static char base_dir[] = "/tmp/nsupd-test-store-XXXXXX";
 static char db_path[512];
-static char db_url[600];
+static char db_url[1024];
 static store *st;
+
+/* Which database the running test case uses; set by its fixtures. */
+enum backend { BK_SQLITE, BK_PG };
+static enum backend backend = BK_SQLITE;
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -44,6 +59,7 @@ static void base_teardown(void)
 static void db_setup(void)
 {
 	static int n;
+	backend = BK_SQLITE;
 	char dir[400];
 	snprintf(dir, sizeof(dir), "%s/t%d-%d", base_dir, (int)getpid(), n++);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
@@ -58,6 +74,104 @@ static void db_teardown(void)
 	store_close(st);
 	st = NULL;
 }
+
+#ifdef NSUPD_HAVE_PG
+static const char *pg_base_url;      /* NSUPD_TEST_PG_URL */
+static char pg_prefix[64];           /* schemas of this run: nsupdt_<parent pid>_ */
+static char pg_schema[128];          /* the running test's schema */
+
+static PGconn *pg_connect(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "cannot connect to %s: %s",
+		pg_base_url, PQerrorMessage(c));
+	/* DROP ... CASCADE and IF NOT EXISTS send NOTICEs; keep stderr quiet. */
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	return c;
+}
+
+static void pg_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType t = PQresultStatus(r);
+	ck_assert_msg(t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK, "%s: %s", sql,
+		PQerrorMessage(c));
+	PQclear(r);
+}
+
+/* The first column of the first row of sql, as a number. */
+static long long pg_ll(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0, "%s: %s", sql,
+		PQerrorMessage(c));
+	long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+static void pg_base_setup(void)
+{
+	backend = BK_PG;
+	/* A base directory too, for the SQLite side of test_copy_database. */
+	snprintf(base_dir, sizeof(base_dir), "/tmp/nsupd-test-store-XXXXXX");
+	base_setup();
+	snprintf(pg_prefix, sizeof(pg_prefix), "nsupdt_%d_", (int)getpid());
+}
+
+/* Drops every schema this run made, including those of tests that failed
+ * before their teardown. */
+static void pg_base_teardown(void)
+{
+	base_teardown();
+	PGconn *c = PQconnectdb(pg_base_url);
+	if (PQstatus(c) == CONNECTION_OK) {
+		PQclear(PQexec(c, "SET client_min_messages = warning"));
+		const char *params[] = { pg_prefix };
+		PGresult *r = PQexecParams(c,
+			"SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)",
+			1, NULL, params, NULL, NULL, 0);
+		for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++) {
+			char sql[256];
+			snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE",
+				PQgetvalue(r, i, 0));
+			PQclear(PQexec(c, sql));
+		}
+		PQclear(r);
+	}
+	PQfinish(c);
+}
+
+/* Runs in the test's own process: a new schema, an open store whose
+ * connections see only that schema. */
+static void pg_db_setup(void)
+{
+	static int n;
+	backend = BK_PG;
+	snprintf(pg_schema, sizeof(pg_schema), "%s%d_%d", pg_prefix, (int)getpid(), n++);
+	PGconn *c = pg_connect(pg_base_url);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", pg_schema);
+	pg_exec(c, sql);
+	PQfinish(c);
+	/* options=-c search_path=SCHEMA, percent-encoded in the URI. */
+	snprintf(db_url, sizeof(db_url), "%s%soptions=-c%%20search_path%%3D%s&application_name=%s",
+		pg_base_url, strchr(pg_base_url, '?') != NULL ? "&" : "?", pg_schema, pg_schema);
+	char err[256];
+	ck_assert_int_eq(store_open(db_url, &st, err, sizeof(err)), NSUPD_OK);
+}
+
+static void pg_db_teardown(void)
+{
+	store_close(st);
+	st = NULL;
+	PGconn *c = pg_connect(pg_base_url);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", pg_schema);
+	pg_exec(c, sql);
+	PQfinish(c);
+}
+#endif
 
 static void migrated(void)
 {
@@ -133,6 +247,19 @@ START_TEST(test_migrate_idempotent)
 	store_close(other);
 
 	/* One row per applied migration, and WAL is on. */
+#ifdef NSUPD_HAVE_PG
+	if (backend == BK_PG) {
+		PGconn *c = pg_connect(db_url);
+		ck_assert_int_eq(pg_ll(c, "SELECT COUNT(*) FROM schema_version"), latest);
+		ck_assert_int_eq(pg_ll(c, "SELECT MAX(version) FROM schema_version"), latest);
+		/* The tables went into the schema of the URL's search_path. */
+		ck_assert_int_eq(pg_ll(c, "SELECT COUNT(*) FROM pg_tables WHERE "
+			"schemaname = current_schema() AND tablename IN ('users', 'domains', "
+			"'hosts', 'sessions', 'schema_version')"), 5);
+		PQfinish(c);
+		return;
+	}
+#endif
 	sqlite3 *db = NULL;
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
 	sqlite3_stmt *q = NULL;
@@ -177,12 +304,21 @@ END_TEST
 START_TEST(test_schema_newer_than_program)
 {
 	migrated();
+#ifdef NSUPD_HAVE_PG
+	if (backend == BK_PG) {
+		PGconn *c = pg_connect(db_url);
+		pg_exec(c, "INSERT INTO schema_version (version, applied) VALUES (9999, 0)");
+		PQfinish(c);
+	} else
+#endif
+	{
 	sqlite3 *db = NULL;
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db,
 		"INSERT INTO schema_version (version, applied) VALUES (9999, 0)",
 		NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+	}
 
 	store *other = NULL;
 	ck_assert_int_eq(store_open(db_url, &other, NULL, 0), NSUPD_OK);
@@ -204,10 +340,20 @@ START_TEST(test_urls)
 	char err[256];
 	store *s = NULL;
 
+#ifdef NSUPD_HAVE_PG
+	/* Nothing listens on port 1: a connection error, with a reason that
+	 * names PostgreSQL and not the password. */
+	ck_assert_int_eq(store_open("postgresql://u:hunter2@127.0.0.1:1/nsupd?connect_timeout=5",
+		&s, err, sizeof(err)), NSUPD_ERR_DB);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(err, "PostgreSQL"));
+	ck_assert_ptr_null(strstr(err, "hunter2"));
+#else
 	ck_assert_int_eq(store_open("postgresql://u@localhost/nsupd", &s, err, sizeof(err)),
 		NSUPD_ERR_CONFIG);
 	ck_assert_ptr_null(s);
 	ck_assert_ptr_nonnull(strstr(err, "PostgreSQL"));
+#endif
 	ck_assert_int_eq(store_open("mysql://x", &s, err, sizeof(err)), NSUPD_ERR_CONFIG);
 	ck_assert_int_eq(store_open("sqlite:", &s, err, sizeof(err)), NSUPD_ERR_CONFIG);
 	ck_assert_int_eq(store_open("", &s, err, sizeof(err)), NSUPD_ERR_CONFIG);
@@ -757,14 +903,23 @@ START_TEST(test_cascade_delete)
 	int64_t hb = add_host("two", db_, bob);
 
 	/* Related rows hang off hosts: they go with them too. */
-	sqlite3 *raw = NULL;
-	ck_assert_int_eq(sqlite3_open(db_path, &raw), SQLITE_OK);
-	sqlite3_busy_timeout(raw, 5000);
 	char sql[256];
 	snprintf(sql, sizeof(sql),
 		"INSERT INTO related_hosts (name, main_host_id, created, last_update) "
 		"VALUES ('nas', %lld, 0, 0)", (long long)ha_in_b);
+	sqlite3 *raw = NULL;
+#ifdef NSUPD_HAVE_PG
+	PGconn *pgraw = NULL;
+	if (backend == BK_PG) {
+		pgraw = pg_connect(db_url);
+		pg_exec(pgraw, sql);
+	} else
+#endif
+	{
+	ck_assert_int_eq(sqlite3_open(db_path, &raw), SQLITE_OK);
+	sqlite3_busy_timeout(raw, 5000);
 	ck_assert_int_eq(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
 
 	ck_assert_int_eq(store_user_delete(st, alice), NSUPD_OK);
 	store_user u;
@@ -779,6 +934,13 @@ START_TEST(test_cascade_delete)
 	ck_assert_int_eq(store_domain_get(st, db_, &d), NSUPD_OK);
 	ck_assert_int_eq(store_user_get(st, bob, &u), NSUPD_OK);
 
+#ifdef NSUPD_HAVE_PG
+	if (backend == BK_PG) {
+		ck_assert_int_eq(pg_ll(pgraw, "SELECT COUNT(*) FROM related_hosts"), 0);
+		PQfinish(pgraw);
+	} else
+#endif
+	{
 	sqlite3_stmt *q = NULL;
 	ck_assert_int_eq(sqlite3_prepare_v2(raw, "SELECT COUNT(*) FROM related_hosts", -1, &q,
 		NULL), SQLITE_OK);
@@ -786,6 +948,7 @@ START_TEST(test_cascade_delete)
 	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
 	sqlite3_finalize(q);
 	sqlite3_close(raw);
+	}
 
 	ck_assert_int_eq(store_domain_delete(st, db_), NSUPD_OK);
 	ck_assert_int_eq(store_host_get(st, hb, &h), NSUPD_ERR_NOT_FOUND);
@@ -819,9 +982,47 @@ static bool plan_has_scan(sqlite3 *db, const char *sql)
 	return scan;
 }
 
+#ifdef NSUPD_HAVE_PG
+/* True when PostgreSQL's plan of the prepared statement `p`, executed with
+ * args, reads any table without an index. Sequential scans are priced out
+ * (enable_seqscan off), so a tiny test table still shows whether an index
+ * exists at all: without one the planner has no other choice. */
+static bool pg_plan_has_scan(PGconn *c, const char *sql, const char *args)
+{
+	pg_exec(c, "SET enable_seqscan = off");
+	pg_exec(c, "DEALLOCATE ALL");
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "PREPARE p AS %s", sql);
+	pg_exec(c, buf);
+	snprintf(buf, sizeof(buf), "EXPLAIN EXECUTE p%s", args);
+	PGresult *r = PQexec(c, buf);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", buf, PQerrorMessage(c));
+	ck_assert_int_gt(PQntuples(r), 0);
+	bool scan = false;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strstr(PQgetvalue(r, i, 0), "Seq Scan") != NULL)
+			scan = true;
+	PQclear(r);
+	return scan;
+}
+#endif
+
 START_TEST(test_hot_path_uses_indexes)
 {
 	migrated();
+#ifdef NSUPD_HAVE_PG
+	if (backend == BK_PG) {
+		PGconn *c = pg_connect(db_url);
+		ck_assert(!pg_plan_has_scan(c, store_pg_sql_host_by_name(),
+			"('home', 'example.org')"));
+		ck_assert(!pg_plan_has_scan(c, store_pg_sql_host_record(),
+			"(1, 0, 0, 'nochg', NULL, NULL, true, false, false, 1700000000, false, 7)"));
+		/* The check itself can fail: a lookup on an unindexed column scans. */
+		ck_assert(pg_plan_has_scan(c, "SELECT id FROM hosts WHERE comment = $1", "('x')"));
+		PQfinish(c);
+		return;
+	}
+#endif
 	sqlite3 *db = NULL;
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
 	ck_assert(!plan_has_scan(db, store_sqlite_sql_host_by_name()));
@@ -911,6 +1112,362 @@ START_TEST(test_concurrent_record_two_handles)
 }
 END_TEST
 
+/* ---- copying an installation (migrate-db) ---- */
+
+static int64_t count_rows(const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
+#ifdef NSUPD_HAVE_PG
+	if (backend == BK_PG) {
+		PGconn *c = pg_connect(db_url);
+		int64_t n = pg_ll(c, sql);
+		PQfinish(c);
+		return n;
+	}
+#endif
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	sqlite3_stmt *q = NULL;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static int64_t report_rows(const store_copy_report *r, const char *table)
+{
+	for (int i = 0; i < r->ntables; i++)
+		if (strcmp(r->tables[i].table, table) == 0)
+			return r->tables[i].rows;
+	ck_abort_msg("table %s not in the report", table);
+	return -1;
+}
+
+/* A SQLite installation copied into this test's (empty, unmigrated)
+ * database, then from there into a new SQLite file: everything but
+ * sessions arrives, ids and all, and a second copy is refused. */
+START_TEST(test_copy_database)
+{
+	/* Under base_dir, which the parent removes even if this test fails. */
+	static int n;
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/copy%d-%d", base_dir, (int)getpid(), n++);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	char src_url[600], back_url[600], src_path[600];
+	snprintf(src_path, sizeof(src_path), "%s/src.sqlite", dir);
+	snprintf(src_url, sizeof(src_url), "sqlite://%s", src_path);
+	snprintf(back_url, sizeof(back_url), "sqlite://%s/back.sqlite", dir);
+
+	/* The source, built through the store (add_* use st). */
+	store *target = st;
+	ck_assert_int_eq(store_open(src_url, &st, NULL, 0), NSUPD_OK);
+	migrated();
+	int64_t alice = add_user("alice");
+	int64_t bob = add_user("bob");
+	int64_t did = add_domain("example.org", alice);
+	int64_t gone = add_host("gone", did, alice);
+	int64_t home = add_host("home", did, alice);
+	int64_t office = add_host("office", did, bob);
+	ck_assert_int_eq(store_host_delete(st, gone), NSUPD_OK);   /* a gap in the ids */
+	store_host_event ev = { 0 };
+	ev.client_faults = 3;
+	ev.client_msg = "tab\there, newline\nthere, backslash \\ caf\xc3\xa9";
+	ev.poke_ipv4 = true;
+	ev.tls = true;
+	ev.now = 1700000123;
+	ck_assert_int_eq(store_host_record(st, home, &ev), NSUPD_OK);
+	store_host_settings set = { 0 };
+	set.set_abuse = true;
+	set.abuse = true;
+	set.set_netmask_ipv6 = true;
+	set.netmask_ipv6 = 56;
+	ck_assert_int_eq(store_host_update_settings(st, office, &set), NSUPD_OK);
+	store_close(st);
+	st = target;
+	sqlite3 *raw = NULL;
+	ck_assert_int_eq(sqlite3_open(src_path, &raw), SQLITE_OK);
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+		"INSERT INTO sessions (id, user_id, data, created, expires) VALUES ('s1', %lld, '', 1, 2);"
+		"INSERT INTO related_hosts (name, main_host_id, created, last_update) "
+		"VALUES ('nas', %lld, 0, 0)", (long long)alice, (long long)home);
+	ck_assert_int_eq(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+
+	store_copy_report rep;
+	char err[512];
+	ck_assert_msg(store_copy_database(src_url, db_url, &rep, err, sizeof(err)) == NSUPD_OK,
+		"copy: %s", err);
+	ck_assert_int_ge(rep.ntables, 9);
+	ck_assert_int_eq(report_rows(&rep, "users"), 2);
+	ck_assert_int_eq(report_rows(&rep, "domains"), 1);
+	ck_assert_int_eq(report_rows(&rep, "hosts"), 2);
+	ck_assert_int_eq(report_rows(&rep, "related_hosts"), 1);
+	ck_assert_int_eq(count_rows("sessions"), 0);
+	ck_assert_int_eq(count_rows("related_hosts"), 1);
+
+	store_host got;
+	ck_assert_int_eq(store_host_get_by_fqdn(st, "home.example.org", &got), NSUPD_OK);
+	ck_assert_int_eq(got.id, home);
+	ck_assert_int_eq(got.owner_id, alice);
+	ck_assert_int_eq(got.client_faults, 3);
+	ck_assert_str_eq(got.client_result_msg, ev.client_msg);
+	ck_assert_int_eq(got.last_update_ipv4, 1700000123);
+	ck_assert(got.tls_update_ipv4);
+	ck_assert(got.available);
+	ck_assert(!got.abuse);
+	ck_assert_int_eq(store_host_get_by_fqdn(st, "office.example.org", &got), NSUPD_OK);
+	ck_assert_int_eq(got.id, office);
+	ck_assert_int_eq(got.owner_id, bob);
+	ck_assert(got.abuse);
+	ck_assert_uint_eq(got.netmask_ipv6, 56);
+	store_user u;
+	ck_assert_int_eq(store_user_get_by_name(st, "bob", &u), NSUPD_OK);
+	ck_assert_int_eq(u.id, bob);
+	ck_assert_str_eq(u.password_hash, "$argon2id$dummy");
+
+	/* New rows get ids after the copied ones. */
+	int64_t fresh = add_host("fresh", did, bob);
+	ck_assert_int_gt(fresh, office);
+	ck_assert_int_gt(add_user("carol"), bob);
+
+	/* The target is no longer empty: a second run is refused. */
+	err[0] = '\0';
+	ck_assert_int_eq(store_copy_database(src_url, db_url, &rep, err, sizeof(err)),
+		NSUPD_ERR_EXISTS);
+	ck_assert_ptr_nonnull(strstr(err, "not empty"));
+	ck_assert_int_eq(rep.ntables, 0);
+	ck_assert_int_eq(store_copy_database(db_url, db_url, &rep, err, sizeof(err)),
+		NSUPD_ERR_INVALID);
+
+	/* And back into a new SQLite file: flags and texts survive both ways. */
+	ck_assert_msg(store_copy_database(db_url, back_url, &rep, err, sizeof(err)) == NSUPD_OK,
+		"copy back: %s", err);
+	ck_assert_int_eq(report_rows(&rep, "hosts"), 3);
+	ck_assert_int_eq(report_rows(&rep, "users"), 3);
+	store *back = NULL;
+	ck_assert_int_eq(store_open(back_url, &back, NULL, 0), NSUPD_OK);
+	ck_assert_int_eq(store_host_get_by_fqdn(back, "home.example.org", &got), NSUPD_OK);
+	ck_assert_int_eq(got.id, home);
+	ck_assert_str_eq(got.client_result_msg, ev.client_msg);
+	ck_assert(got.tls_update_ipv4);
+	ck_assert(got.available);
+	ck_assert(!got.abuse);
+	ck_assert_int_eq(store_host_get_by_fqdn(back, "office.example.org", &got), NSUPD_OK);
+	ck_assert(got.abuse);
+	ck_assert_int_eq(store_host_get_by_fqdn(back, "fresh.example.org", &got), NSUPD_OK);
+	ck_assert_int_eq(got.id, fresh);
+	store_close(back);
+}
+END_TEST
+
+#ifdef NSUPD_HAVE_PG
+/* ---- PostgreSQL only ---- */
+
+START_TEST(test_pg_urls)
+{
+	char err[512];
+	store *s = NULL;
+
+	/* "postgres://" is the same as "postgresql://". */
+	const char *rest = strstr(db_url, "://");
+	ck_assert_ptr_nonnull(rest);
+	char url[1200];
+	snprintf(url, sizeof(url), "postgres%s", rest);
+	ck_assert_int_eq(store_open(url, &s, err, sizeof(err)), NSUPD_OK);
+	ck_assert_int_eq(store_migrate(s), NSUPD_OK);
+	store_close(s);
+	s = NULL;
+	int version = 0, latest = 0;
+	ck_assert_int_eq(store_schema_version(st, &version, &latest), NSUPD_OK);
+	ck_assert_int_eq(version, latest);
+
+	/* A wrong password: refused at open, and the reason does not quote
+	 * it. Only when the URL carries user:password@. */
+	const char *at = strchr(rest + 3, '@');
+	const char *colon = strchr(rest + 3, ':');
+	if (at != NULL && colon != NULL && colon < at) {
+		snprintf(url, sizeof(url), "postgresql://%.*s:Wr0ngPassw0rd%s",
+			(int)(colon - (rest + 3)), rest + 3, at);
+		err[0] = '\0';
+		ck_assert_int_eq(store_open(url, &s, err, sizeof(err)), NSUPD_ERR_DB);
+		ck_assert_ptr_null(s);
+		ck_assert_ptr_nonnull(strstr(err, "PostgreSQL"));
+		ck_assert_ptr_null(strstr(err, "Wr0ngPassw0rd"));
+	}
+
+	/* libpq quotes a malformed URI whole in its message: the password
+	 * must still not show. */
+	err[0] = '\0';
+	ck_assert_int_ne(store_open("postgresql://u:hunter2@[::1/nsupd", &s, err, sizeof(err)),
+		NSUPD_OK);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(err, "PostgreSQL"));
+	ck_assert_ptr_null(strstr(err, "hunter2"));
+}
+END_TEST
+
+/* Several processes running `nsupd migrate` on an empty database at once:
+ * all succeed and the schema is created exactly once. */
+START_TEST(test_pg_concurrent_migrate)
+{
+	enum { PROCS = 4 };
+	int gate[2];
+	ck_assert_int_eq(pipe(gate), 0);
+	pid_t pids[PROCS];
+	for (int i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			close(gate[1]);
+			store *s = NULL;
+			if (store_open(db_url, &s, NULL, 0) != NSUPD_OK)
+				_exit(2);
+			char c;
+			/* Everybody connected: go at once when the parent closes. */
+			if (read(gate[0], &c, 1) != 0)
+				_exit(3);
+			nsupd_err err = store_migrate(s);
+			store_close(s);
+			_exit(err == NSUPD_OK ? 0 : 1);
+		}
+	}
+	close(gate[0]);
+	close(gate[1]);
+	for (int i = 0; i < PROCS; i++) {
+		int status = 0;
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"migrating process %d failed (status %d)", i, status);
+	}
+	int version = 0, latest = 0;
+	ck_assert_int_eq(store_schema_version(st, &version, &latest), NSUPD_OK);
+	ck_assert_int_eq(version, latest);
+	PGconn *c = pg_connect(db_url);
+	ck_assert_int_eq(pg_ll(c, "SELECT COUNT(*) FROM schema_version"), latest);
+	PQfinish(c);
+	add_user("alice");
+}
+END_TEST
+
+/* Kills the server sessions of this test's store and waits until they are
+ * gone, as a database restart or fail-over would. */
+static void kill_store_sessions(void)
+{
+	PGconn *c = pg_connect(pg_base_url);
+	char sql[512];
+	snprintf(sql, sizeof(sql), "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		"WHERE application_name = '%s' AND pid <> pg_backend_pid()", pg_schema);
+	ck_assert_int_ge(pg_ll(c, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM pg_stat_activity "
+		"WHERE application_name = '%s' AND pid <> pg_backend_pid()", pg_schema);
+	int left = -1;
+	for (int i = 0; i < 500 && left != 0; i++) {
+		left = (int)pg_ll(c, sql);
+		if (left != 0)
+			usleep(10000);
+	}
+	ck_assert_int_eq(left, 0);
+	PQfinish(c);
+}
+
+START_TEST(test_pg_reconnect)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	int64_t did = add_domain("example.org", uid);
+	int64_t hid = add_host("home", did, uid);
+
+	kill_store_sessions();
+	store_user u;
+	ck_assert_int_eq(store_user_get(st, uid, &u), NSUPD_OK);
+	ck_assert_str_eq(u.name, "alice");
+
+	/* A write on a dropped connection is applied once, not lost. */
+	kill_store_sessions();
+	store_host_event ev = { 0 };
+	ev.client_faults = 1;
+	ck_assert_int_eq(store_host_record(st, hid, &ev), NSUPD_OK);
+	store_host h;
+	ck_assert_int_eq(store_host_get(st, hid, &h), NSUPD_OK);
+	ck_assert_int_eq(h.client_faults, 1);
+
+	/* Statements prepared before are prepared again on the new session. */
+	kill_store_sessions();
+	ck_assert_int_eq(store_host_get_by_fqdn(st, "home.example.org", &h), NSUPD_OK);
+	ck_assert_int_eq(h.id, hid);
+	kill_store_sessions();
+	struct list_ctx lc = { .stop_after = -1 };
+	ck_assert_int_eq(store_host_list_by_domain(st, did, collect, &lc), NSUPD_OK);
+	ck_assert_int_eq(lc.n, 1);
+	int64_t n = 0;
+	kill_store_sessions();
+	ck_assert_int_eq(store_host_count(st, &n), NSUPD_OK);
+	ck_assert_int_eq(n, 1);
+}
+END_TEST
+
+/* A table locked by someone else: the call gives up after the lock
+ * timeout with NSUPD_ERR_DB_BUSY (as SQLite's busy timeout does), and
+ * works again once the lock is gone. */
+START_TEST(test_pg_lock_timeout)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	int64_t did = add_domain("example.org", uid);
+	int64_t hid = add_host("home", did, uid);
+	PGconn *c = pg_connect(db_url);
+	pg_exec(c, "BEGIN");
+	pg_exec(c, "LOCK TABLE hosts IN ACCESS EXCLUSIVE MODE");
+	store_host_event ev = { 0 };
+	ev.client_faults = 1;
+	time_t t0 = time(NULL);
+	ck_assert_int_eq(store_host_record(st, hid, &ev), NSUPD_ERR_DB_BUSY);
+	ck_assert_int_le(time(NULL) - t0, 20);
+	pg_exec(c, "ROLLBACK");
+	PQfinish(c);
+	ck_assert_int_eq(store_host_record(st, hid, &ev), NSUPD_OK);
+	store_host h;
+	ck_assert_int_eq(store_host_get(st, hid, &h), NSUPD_OK);
+	ck_assert_int_eq(h.client_faults, 1);
+}
+END_TEST
+
+/* SQLite stores any bytes; a UTF-8 PostgreSQL database refuses invalid
+ * ones. Diagnostics (result messages, comments) are repaired so that an
+ * update is never lost over them; names are refused as invalid. */
+START_TEST(test_pg_invalid_utf8)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	int64_t did = add_domain("example.org", uid);
+	int64_t hid = add_host("home", did, uid);
+	store_host_event ev = { 0 };
+	ev.client_faults = 1;
+	ev.client_msg = "bad \xff\xfe bytes \xc3";
+	ev.server_msg = "caf\xc3\xa9";
+	ck_assert_int_eq(store_host_record(st, hid, &ev), NSUPD_OK);
+	store_host h;
+	ck_assert_int_eq(store_host_get(st, hid, &h), NSUPD_OK);
+	ck_assert_str_eq(h.client_result_msg, "bad ?? bytes ?");
+	ck_assert_str_eq(h.server_result_msg, "caf\xc3\xa9");
+	ck_assert_int_eq(h.client_faults, 1);
+
+	store_user u = { 0 };
+	snprintf(u.name, sizeof(u.name), "bad\xff");
+	ck_assert_int_eq(store_user_add(st, &u, NULL), NSUPD_ERR_INVALID);
+	/* Too long for the column: invalid, not a database failure. */
+	memset(u.email, 'e', sizeof(u.email) - 1);
+	u.email[sizeof(u.email) - 1] = '\0';
+	snprintf(u.name, sizeof(u.name), "longmail");
+	ck_assert_int_eq(store_user_add(st, &u, NULL), NSUPD_ERR_INVALID);
+}
+END_TEST
+#endif
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -937,7 +1494,46 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_hot_path_uses_indexes);
 	tcase_add_test(tc, test_concurrent_record);
 	tcase_add_test(tc, test_concurrent_record_two_handles);
+	tcase_add_test(tc, test_copy_database);
 	suite_add_tcase(s, tc);
+
+#ifdef NSUPD_HAVE_PG
+	pg_base_url = getenv("NSUPD_TEST_PG_URL");
+	if (pg_base_url == NULL || pg_base_url[0] == '\0') {
+		fprintf(stderr, "test_store: NSUPD_TEST_PG_URL is not set, "
+			"PostgreSQL tests skipped (tests/pg/start.sh DIR prints one)\n");
+		return s;
+	}
+	/* Every backend-neutral test again; test_urls, test_memory and
+	 * test_utf8_cut are about SQLite URLs or no database at all. */
+	TCase *pc = tcase_create("postgresql");
+	tcase_add_unchecked_fixture(pc, pg_base_setup, pg_base_teardown);
+	tcase_add_checked_fixture(pc, pg_db_setup, pg_db_teardown);
+	tcase_set_timeout(pc, 60);
+	tcase_add_test(pc, test_migrate_idempotent);
+	tcase_add_test(pc, test_before_migrate_schema_error);
+	tcase_add_test(pc, test_schema_newer_than_program);
+	tcase_add_test(pc, test_user);
+	tcase_add_test(pc, test_domain);
+	tcase_add_test(pc, test_host_add_get);
+	tcase_add_test(pc, test_host_unique_per_domain);
+	tcase_add_test(pc, test_host_secret_and_settings);
+	tcase_add_test(pc, test_host_record);
+	tcase_add_test(pc, test_host_record_message_cut);
+	tcase_add_test(pc, test_host_delete_count_list);
+	tcase_add_test(pc, test_host_list);
+	tcase_add_test(pc, test_cascade_delete);
+	tcase_add_test(pc, test_hot_path_uses_indexes);
+	tcase_add_test(pc, test_concurrent_record);
+	tcase_add_test(pc, test_concurrent_record_two_handles);
+	tcase_add_test(pc, test_pg_urls);
+	tcase_add_test(pc, test_pg_concurrent_migrate);
+	tcase_add_test(pc, test_pg_reconnect);
+	tcase_add_test(pc, test_pg_invalid_utf8);
+	tcase_add_test(pc, test_pg_lock_timeout);
+	tcase_add_test(pc, test_copy_database);
+	suite_add_tcase(s, pc);
+#endif
 	return s;
 }
 

@@ -1,0 +1,202 @@
+/* nsupd service add|list: the other dyndns2 services hosts may forward to. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "util/strutil.h"
+
+#define SERVICE_USAGE \
+	"usage: nsupd service add NAME --server HOST[:PORT] [--path PATH] [--no-tls] " \
+	"[--accept-ipv4] [--accept-ipv6] [--owner USER] [--comment TEXT] | list [--json]"
+
+/* HOST, HOST:PORT, [V6]:PORT or a bare IPv6 address: what goes between
+ * "scheme://" and the path, and nothing that could change the URL. */
+static bool valid_server(const char *s)
+{
+	if (s[0] == '\0')
+		return false;
+	for (const char *p = s; *p; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':' ||
+		      ch == '[' || ch == ']' || ch == '_'))
+			return false;
+	}
+	const char *colon = strrchr(s, ':');
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close == s + 1)
+			return false;
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] != '\0' && colon == NULL)
+			return false;
+	} else if (colon != NULL && strchr(s, ':') != colon) {
+		return false;   /* a bare IPv6 address needs brackets in a URL */
+	}
+	if (colon != NULL) {
+		long port;
+		if (!str_to_long(colon + 1, 1, 65535, &port))
+			return false;
+	}
+	return true;
+}
+
+static bool valid_path(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '#')
+			return false;
+	return true;
+}
+
+static int service_add(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "no-tls", no_argument, NULL, 'n' },
+		{ "accept-ipv4", no_argument, NULL, '4' },
+		{ "accept-ipv6", no_argument, NULL, '6' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ "comment", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	store_service sv = { .secure = true };
+	const char *server = NULL, *path = "/nic/update", *owner = NULL, *comment = "";
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': server = optarg; break;
+		case 'p': path = optarg; break;
+		case 'n': sv.secure = false; break;
+		case '4': sv.accept_ipv4 = true; break;
+		case '6': sv.accept_ipv6 = true; break;
+		case 'o': owner = optarg; break;
+		case 'c': comment = optarg; break;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind + 1 != argc || server == NULL) {
+		cli_error(SERVICE_USAGE);
+		return CLI_USAGE;
+	}
+	const char *name = argv[optind];
+	if (name[0] == '\0' || str_copy(sv.name, name, sizeof(sv.name)) >= sizeof(sv.name)) {
+		cli_error("invalid service name '%s': 1 to %zu characters", name,
+			  sizeof(sv.name) - 1);
+		return CLI_FAIL;
+	}
+	if (strlen(server) >= sizeof(sv.server) || !valid_server(server)) {
+		cli_error("invalid --server '%s': give HOST or HOST:PORT ([IPv6]:PORT for an "
+			  "IPv6 address), without scheme or path", server);
+		return CLI_FAIL;
+	}
+	if (strlen(path) >= sizeof(sv.path) || !valid_path(path)) {
+		cli_error("invalid --path '%s': it must start with '/' and contain no spaces",
+			  path);
+		return CLI_FAIL;
+	}
+	if (strlen(comment) >= sizeof(sv.comment)) {
+		cli_error("--comment is longer than %zu bytes", sizeof(sv.comment) - 1);
+		return CLI_FAIL;
+	}
+	str_copy(sv.server, server, sizeof(sv.server));
+	str_copy(sv.path, path, sizeof(sv.path));
+	str_copy(sv.comment, comment, sizeof(sv.comment));
+	if (!sv.accept_ipv4 && !sv.accept_ipv6)
+		fprintf(stderr, "nsupd: warning: neither --accept-ipv4 nor --accept-ipv6: nothing "
+			"will be forwarded to '%s'\n", sv.name);
+	if (!cli_open_store(ctx))
+		return CLI_FAIL;
+	nsupd_err e;
+	if (owner != NULL) {
+		store_user u;
+		e = store_user_get_by_name(ctx->store, owner, &u);
+		if (e != NSUPD_OK) {
+			cli_error(e == NSUPD_ERR_NOT_FOUND ? "no user '%s'" :
+				  "cannot look up user '%s'", owner);
+			return CLI_FAIL;
+		}
+		sv.owner_id = u.id;
+	} else {
+		e = store_service_default_owner(ctx->store, &sv.owner_id);
+		if (e != NSUPD_OK) {
+			cli_error(e == NSUPD_ERR_NOT_FOUND ?
+				  "no user to own the service: add one with 'nsupd user add'" :
+				  "cannot find an owner for the service: %s", nsupd_strerror(e));
+			return CLI_FAIL;
+		}
+	}
+	sv.created = (int64_t)time(NULL);
+	e = store_service_add(ctx->store, &sv, NULL);
+	if (e == NSUPD_ERR_EXISTS) {
+		cli_error("service '%s' already exists", sv.name);
+		return CLI_FAIL;
+	}
+	if (e != NSUPD_OK) {
+		cli_error("cannot add service '%s': %s", sv.name, nsupd_strerror(e));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+static int service_list(cli_ctx *ctx, int argc, char **argv)
+{
+	bool as_json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if (argc > 2 || (argc == 2 && !as_json)) {
+		cli_error(SERVICE_USAGE);
+		return CLI_USAGE;
+	}
+	if (!cli_open_store(ctx))
+		return CLI_FAIL;
+	enum { MAX = 256 };
+	store_service *all = calloc(MAX, sizeof(*all));
+	if (all == NULL)
+		return CLI_FAIL;
+	size_t n = 0;
+	nsupd_err e = store_service_list(ctx->store, all, MAX, &n);
+	if (e != NSUPD_OK) {
+		free(all);
+		cli_error("cannot list services: %s", nsupd_strerror(e));
+		return CLI_FAIL;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const store_service *s = &all[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:s}",
+			"name", s->name, "server", s->server, "path", s->path, "tls", s->secure,
+			"accept_ipv4", s->accept_ipv4, "accept_ipv6", s->accept_ipv6,
+			"comment", s->comment));
+		if (!as_json)
+			printf("%-20s %s://%s%s v4=%s v6=%s\n", s->name, s->secure ? "https" : "http",
+			       s->server, s->path, s->accept_ipv4 ? "yes" : "no",
+			       s->accept_ipv6 ? "yes" : "no");
+	}
+	if (as_json) {
+		char *text = json_dumps(arr, JSON_COMPACT);
+		printf("%s\n", text != NULL ? text : "[]");
+		free(text);
+	}
+	json_decref(arr);
+	free(all);
+	return CLI_OK;
+}
+
+int cli_service(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc >= 2) {
+		if (strcmp(argv[1], "add") == 0)
+			return service_add(ctx, argc - 1, argv + 1);
+		if (strcmp(argv[1], "list") == 0)
+			return service_list(ctx, argc - 1, argv + 1);
+	}
+	cli_error(SERVICE_USAGE);
+	return CLI_USAGE;
+}

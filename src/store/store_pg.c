@@ -1,0 +1,1487 @@
+/* The PostgreSQL backend of the store (libpq).
+ *
+ * Concurrency: a pool of connections (opened on demand, at most POOL_MAX),
+ * each used by one thread at a time. Every connection prepares a statement
+ * the first time it needs it (PQprepare) and from then on only executes it
+ * (PQexecPrepared), so the hot path costs one round trip and no parsing.
+ * Unlike SQLite, PostgreSQL handles concurrent writers itself (row locks),
+ * so there is no process-wide write lock: several nsupd processes on one
+ * database behave like several threads of one.
+ *
+ * All values travel as parameters in text format; the SQL text is constant.
+ * Counters change only inside SQL (x = x + $1), never read-modify-write in C.
+ *
+ * A connection the server dropped (restart, fail-over, idle kill) is
+ * re-established once and the call retried: a write that reached the server
+ * just before the connection broke may then be applied twice, which for the
+ * statements here means at most a doubled fault counter, and is better than
+ * failing every request after a database restart. */
+#include "store/store_backend.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "util/log.h"
+#include "util/strutil.h"
+
+/* Each nsupd process may hold this many server connections. PostgreSQL's
+ * default max_connections is 100, and several instances share it. */
+#define POOL_MAX 32
+#define MSG_MAX 255
+/* Like SQLite's busy timeout: a statement waiting this long for a lock
+ * (someone holds a table or a row) fails with NSUPD_ERR_DB_BUSY instead of
+ * stalling a request thread for ever. A lock_timeout set in the URL's
+ * options or the role's settings is kept. */
+#define LOCK_TIMEOUT "5s"
+#define MAX_PARAMS 24
+#define MAX_MSGS 4
+/* pg_advisory_xact_lock key of `migrate`: "nsup" in ASCII. Any other
+ * process migrating the same database waits for it, whatever the schema. */
+#define MIGRATE_LOCK_KEY "1853060464"
+
+/* ---- statements ---- */
+
+enum stmt_id {
+	ST_USER_ADD,
+	ST_USER_BY_NAME,
+	ST_USER_BY_ID,
+	ST_USER_DELETE,
+	ST_DOMAIN_ADD,
+	ST_DOMAIN_BY_NAME,
+	ST_DOMAIN_BY_ID,
+	ST_DOMAIN_BACKOFF,
+	ST_DOMAIN_AVAILABLE,
+	ST_DOMAIN_DELETE,
+	ST_HOST_ADD,
+	ST_HOST_BY_NAME,
+	ST_HOST_BY_ID,
+	ST_HOST_DELETE,
+	ST_HOST_SECRET,
+	ST_HOST_SETTINGS,
+	ST_HOST_RECORD,
+	ST_HOST_COUNT,
+	ST_HOST_LIST,
+	ST_USER_LANGUAGE,
+	ST_USER_LAST_LOGIN,
+	ST_HOST_LIST_OWNER,
+	ST_SESSION_CREATE,
+	ST_SESSION_GET,
+	ST_SESSION_SAVE,
+	ST_SESSION_DELETE,
+	ST_SESSION_DELETE_USER,
+	ST_SESSION_DELETE_EXPIRED,
+	ST_RATE_ADD,
+	ST_RATE_COUNT,
+	ST_RATE_PRUNE,
+	ST__COUNT
+};
+
+#define USER_COLS \
+	"id, username, email, password_hash, staff, active, created, last_login, language"
+#define DOMAIN_COLS \
+	"id, name, nameserver, nameserver2, algorithm, secret, public, available, " \
+	"backoff_until, comment, owner_id, created"
+#define HOST_COLS \
+	"h.id, h.name, h.domain_id, d.name, h.secret_hash, h.comment, h.available, " \
+	"h.abuse, h.abuse_blocked, h.netmask_ipv4, h.netmask_ipv6, h.client_faults, " \
+	"h.server_faults, h.api_auth_faults, h.client_result_msg, h.server_result_msg, " \
+	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
+	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created " \
+	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
+
+/* Parameters carry explicit types where the server could not infer them
+ * from a column (CASE, COALESCE, arithmetic). */
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_USER_ADD] =
+		"INSERT INTO users (username, email, password_hash, staff, active, "
+		"created, last_login, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+	[ST_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE username = $1",
+	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = $1",
+	[ST_USER_DELETE] = "DELETE FROM users WHERE id = $1",
+	[ST_DOMAIN_ADD] =
+		"INSERT INTO domains (name, nameserver, nameserver2, algorithm, secret, "
+		"public, available, backoff_until, comment, owner_id, created, last_update) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::bigint, $11::bigint) "
+		"RETURNING id",
+	[ST_DOMAIN_BY_NAME] = "SELECT " DOMAIN_COLS " FROM domains WHERE name = $1",
+	[ST_DOMAIN_BY_ID] = "SELECT " DOMAIN_COLS " FROM domains WHERE id = $1",
+	[ST_DOMAIN_BACKOFF] =
+		"UPDATE domains SET backoff_until = $1, last_update = $2 WHERE id = $3",
+	[ST_DOMAIN_AVAILABLE] =
+		"UPDATE domains SET available = $1, last_update = $2 WHERE id = $3",
+	[ST_DOMAIN_DELETE] = "DELETE FROM domains WHERE id = $1",
+	[ST_HOST_ADD] =
+		"INSERT INTO hosts (name, domain_id, secret_hash, comment, available, "
+		"abuse, abuse_blocked, netmask_ipv4, netmask_ipv6, client_faults, "
+		"server_faults, api_auth_faults, client_result_msg, server_result_msg, "
+		"api_auth_result_msg, last_update_ipv4, last_update_ipv6, "
+		"tls_update_ipv4, tls_update_ipv6, owner_id, created, last_update) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+		"$15, $16, $17, $18, $19, $20, $21::bigint, $21::bigint) RETURNING id",
+	/* The hot path: domains' unique name index, then hosts' unique
+	 * (domain_id, name) index. test_store checks the plan. */
+	[ST_HOST_BY_NAME] = "SELECT " HOST_COLS "WHERE d.name = $2 AND h.name = $1",
+	[ST_HOST_BY_ID] = "SELECT " HOST_COLS "WHERE h.id = $1",
+	[ST_HOST_DELETE] = "DELETE FROM hosts WHERE id = $1",
+	[ST_HOST_SECRET] =
+		"UPDATE hosts SET secret_hash = $1, last_update = $2 WHERE id = $3",
+	[ST_HOST_SETTINGS] =
+		"UPDATE hosts SET "
+		"available = CASE WHEN $1::boolean THEN $2::boolean ELSE available END, "
+		"abuse = CASE WHEN $3::boolean THEN $4::boolean ELSE abuse END, "
+		"abuse_blocked = CASE WHEN $5::boolean THEN $6::boolean ELSE abuse_blocked END, "
+		"netmask_ipv4 = CASE WHEN $7::boolean THEN $8::integer ELSE netmask_ipv4 END, "
+		"netmask_ipv6 = CASE WHEN $9::boolean THEN $10::integer ELSE netmask_ipv6 END, "
+		"comment = COALESCE($11::varchar, comment), "
+		"last_update = $12::bigint "
+		"WHERE id = $13::bigint",
+	/* One statement, so the event is atomic and counters never go
+	 * through C (no lost increments between concurrent requests, or
+	 * between nsupd instances). */
+	[ST_HOST_RECORD] =
+		"UPDATE hosts SET "
+		"client_faults = client_faults + $1::bigint, "
+		"server_faults = server_faults + $2::bigint, "
+		"api_auth_faults = api_auth_faults + $3::bigint, "
+		"client_result_msg = COALESCE($4::varchar, client_result_msg), "
+		"server_result_msg = COALESCE($5::varchar, server_result_msg), "
+		"api_auth_result_msg = COALESCE($6::varchar, api_auth_result_msg), "
+		"last_update_ipv4 = CASE WHEN $7::boolean THEN $10::bigint ELSE last_update_ipv4 END, "
+		"tls_update_ipv4 = CASE WHEN $7::boolean THEN $9::boolean ELSE tls_update_ipv4 END, "
+		"last_update_ipv6 = CASE WHEN $8::boolean THEN $10::bigint ELSE last_update_ipv6 END, "
+		"tls_update_ipv6 = CASE WHEN $8::boolean THEN $9::boolean ELSE tls_update_ipv6 END, "
+		"abuse = abuse OR $11::boolean, "
+		"abuse_blocked = abuse_blocked OR $11::boolean, "
+		"last_update = $10::bigint "
+		"WHERE id = $12::bigint",
+	[ST_HOST_COUNT] = "SELECT COUNT(*) FROM hosts",
+	[ST_HOST_LIST] = "SELECT " HOST_COLS "WHERE h.domain_id = $1 ORDER BY h.name",
+	[ST_USER_LANGUAGE] = "UPDATE users SET language = $1 WHERE id = $2",
+	[ST_USER_LAST_LOGIN] = "UPDATE users SET last_login = $1 WHERE id = $2",
+	[ST_HOST_LIST_OWNER] =
+		"SELECT " HOST_COLS "WHERE h.owner_id = $1 ORDER BY h.name, d.name",
+	[ST_SESSION_CREATE] =
+		"INSERT INTO sessions (id, user_id, data, created, expires) "
+		"VALUES ($1, $2, $3, $4, $5) RETURNING 0",
+	[ST_SESSION_GET] =
+		"SELECT id, user_id, data, created, expires FROM sessions "
+		"WHERE id = $1 AND expires > $2",
+	[ST_SESSION_SAVE] =
+		"UPDATE sessions SET user_id = $1, data = $2, expires = $3 WHERE id = $4",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = $1",
+	[ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
+	[ST_SESSION_DELETE_EXPIRED] = "DELETE FROM sessions WHERE expires <= $1",
+	[ST_RATE_ADD] =
+		"INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3) RETURNING id",
+	[ST_RATE_COUNT] =
+		"SELECT COUNT(*) FROM rate_events WHERE kind = $1 AND subject = $2 AND at >= $3",
+	[ST_RATE_PRUNE] = "DELETE FROM rate_events WHERE at < $1",
+};
+
+const char *store_pg_sql_host_by_name(void)
+{
+	return stmt_sql[ST_HOST_BY_NAME];
+}
+
+const char *store_pg_sql_host_record(void)
+{
+	return stmt_sql[ST_HOST_RECORD];
+}
+
+/* ---- parameters ---- */
+
+/* Text-format parameters of one call: NULL = SQL NULL. Numbers and cut
+ * messages are formatted into the struct, so it lives on the caller's
+ * stack and nothing is allocated. */
+struct params {
+	int n;
+	int n_msgs;
+	const char *v[MAX_PARAMS];
+	char num[MAX_PARAMS][24];
+	char msg[MAX_MSGS][MSG_MAX + 1];
+};
+
+static void p_text(struct params *p, const char *s)
+{
+	p->v[p->n++] = s != NULL ? s : "";
+}
+
+static void p_null(struct params *p)
+{
+	p->v[p->n++] = NULL;
+}
+
+static void p_i64(struct params *p, int64_t x)
+{
+	snprintf(p->num[p->n], sizeof(p->num[0]), "%" PRId64, x);
+	p->v[p->n] = p->num[p->n];
+	p->n++;
+}
+
+static void p_bool(struct params *p, bool b)
+{
+	p->v[p->n++] = b ? "t" : "f";
+}
+
+/* 0 means never: NULL in the database. */
+static void p_time(struct params *p, int64_t t)
+{
+	if (t == 0)
+		p_null(p);
+	else
+		p_i64(p, t);
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), 0 when s does not start
+ * one. Follows PostgreSQL's own check: no overlong forms, no surrogates,
+ * nothing above U+10FFFF. */
+static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return c != 0 ? 1 : 0;
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xBF;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (len > avail || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+/* A result message or comment, cut to MSG_MAX bytes on a UTF-8 boundary
+ * like SQLite's. A UTF-8 database rejects invalid bytes where SQLite keeps
+ * them; these texts are diagnostics that may quote a client's input, and
+ * recording an update must not fail over them, so stray bytes become '?'.
+ * NULL stays NULL (= leave the column unchanged). */
+static void p_msg(struct params *p, const char *s)
+{
+	if (s == NULL || p->n_msgs >= MAX_MSGS) {
+		p_null(p);
+		return;
+	}
+	char *out = p->msg[p->n_msgs++];
+	size_t len = store_utf8_cut(s, MSG_MAX);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		size_t n = utf8_seq_len(u + i, len - i);
+		if (n == 0) {
+			out[i++] = '?';
+		} else {
+			memcpy(out + i, u + i, n);
+			i += n;
+		}
+	}
+	out[len] = '\0';
+	p->v[p->n++] = out;
+}
+
+/* ---- the pool ---- */
+
+struct conn {
+	PGconn *pg;
+	bool prepared[ST__COUNT];
+	struct conn *next;
+};
+
+struct pgs {
+	char *url;
+	int max_conns;
+
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond;       /* signalled when a connection comes back */
+	struct conn *free_list;
+	int n_open;                     /* borrowed + free + being opened */
+
+	atomic_bool schema_ok;          /* cached: schema is at the latest version */
+};
+
+/* "CREATE TABLE IF NOT EXISTS" and friends send NOTICEs, which libpq
+ * would print on stderr. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Copies libpq's message into buf on one line and without the password:
+ * some of libpq's URI parse errors quote the whole URI. */
+static void redact_message(const char *url, const char *msg, char *buf, size_t size)
+{
+	str_copy(buf, msg != NULL ? msg : "", size);
+	for (char *p = buf; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	size_t len = strlen(buf);
+	while (len > 0 && buf[len - 1] == ' ')
+		buf[--len] = '\0';
+
+	/* scheme://user:PASSWORD@host... */
+	const char *start = strstr(url, "://");
+	if (start == NULL)
+		return;
+	start += 3;
+	const char *at = strchr(start, '@');
+	const char *slash = strchr(start, '/');
+	if (at == NULL || (slash != NULL && slash < at))
+		return;
+	const char *colon = memchr(start, ':', (size_t)(at - start));
+	if (colon == NULL || colon + 1 == at)
+		return;
+	size_t plen = (size_t)(at - colon - 1);
+	char *hit = buf;
+	while ((hit = memmem(hit, len - (size_t)(hit - buf), colon + 1, plen)) != NULL) {
+		memset(hit, '*', plen);
+		hit += plen;
+	}
+}
+
+/* Maps a failed result (or a NULL one) to an error and logs what the
+ * server said. Only the primary message is logged: the DETAIL line of a
+ * constraint violation quotes the values. */
+static nsupd_err map_result(PGconn *pg, const PGresult *res, const char *what)
+{
+	if (res == NULL) {
+		if (PQstatus(pg) == CONNECTION_BAD) {
+			char msg[256];
+			redact_message("", PQerrorMessage(pg), msg, sizeof(msg));
+			log_warn("store: %s: connection lost: %s", what, msg);
+			return NSUPD_ERR_DB;
+		}
+		log_error("store: %s: out of memory", what);
+		return NSUPD_ERR_NOMEM;
+	}
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state != NULL && strlen(state) == 5) {
+		if (strcmp(state, "23505") == 0)
+			return NSUPD_ERR_EXISTS;
+		if (strcmp(state, "23503") == 0)
+			return NSUPD_ERR_NOT_FOUND;   /* the row referred to is gone */
+		if (strcmp(state, "23502") == 0 || strcmp(state, "23514") == 0)
+			return NSUPD_ERR_INVALID;
+		/* Class 22, data exceptions: a value too long for its column,
+		 * a byte sequence that is not UTF-8, a number out of range. */
+		if (strncmp(state, "22", 2) == 0) {
+			/* 22021's message quotes the offending bytes. */
+			const char *primary = strcmp(state, "22021") == 0 ? "not valid UTF-8" :
+				PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			log_warn("store: %s: rejected value: %s (%s)", what,
+				primary != NULL ? primary : "?", state);
+			return NSUPD_ERR_INVALID;
+		}
+		/* Lock timeout, statement timeout, serialization failure,
+		 * deadlock: transient, like SQLite's busy. */
+		if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0 ||
+		    strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+			log_warn("store: %s: database busy: %s (%s)", what,
+				PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), state);
+			return NSUPD_ERR_DB_BUSY;
+		}
+		const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		log_error("store: %s: %s (%s)", what, primary != NULL ? primary : "?", state);
+		return NSUPD_ERR_DB;
+	}
+	/* No SQLSTATE: libpq's own failure, usually a lost connection,
+	 * which the caller may repair (then only a warning is due). */
+	char msg[256];
+	redact_message("", PQerrorMessage(pg), msg, sizeof(msg));
+	if (PQstatus(pg) == CONNECTION_BAD)
+		log_warn("store: %s: connection lost: %s", what, msg);
+	else
+		log_error("store: %s: %s", what, msg);
+	return NSUPD_ERR_DB;
+}
+
+/* Checks a result: NSUPD_OK for a command or rows. */
+static nsupd_err check_result(PGconn *pg, const PGresult *res, const char *what)
+{
+	if (res != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE)
+			return NSUPD_OK;
+	}
+	return map_result(pg, res, what);
+}
+
+/* Runs SQL without parameters (set-up, migrations, transaction control). */
+static nsupd_err exec_simple(PGconn *pg, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(pg, sql);
+	nsupd_err err = check_result(pg, res, what);
+	PQclear(res);
+	return err;
+}
+
+/* Session settings of a new (or re-established) connection. */
+static nsupd_err conn_setup(PGconn *pg)
+{
+	PQsetNoticeProcessor(pg, ignore_notice, NULL);
+	return exec_simple(pg,
+		"SELECT set_config('lock_timeout', '" LOCK_TIMEOUT "', false) "
+		"WHERE current_setting('lock_timeout') IN ('0', '0ms')", "connection setup");
+}
+
+static void conn_free(struct conn *c)
+{
+	PQfinish(c->pg);
+	free(c);
+}
+
+static nsupd_err conn_open(struct pgs *s, struct conn **out, char *errbuf, size_t errsize)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NSUPD_ERR_NOMEM;
+	/* Keywords are applied in order, and the URL is expanded where
+	 * dbname stands: it overrides the defaults before it, but not the
+	 * client encoding after it, which must be UTF-8 (all our text is). */
+	const char *const keys[] = {
+		"connect_timeout", "fallback_application_name", "dbname", "client_encoding", NULL
+	};
+	const char *const values[] = { "10", "nsupd", s->url, "UTF8", NULL };
+	c->pg = PQconnectdbParams(keys, values, 1);
+	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+		char msg[512];
+		redact_message(s->url, c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory",
+			msg, sizeof(msg));
+		if (errbuf != NULL)
+			snprintf(errbuf, errsize, "cannot connect to PostgreSQL: %s", msg);
+		log_error("store: cannot connect to PostgreSQL: %s", msg);
+		conn_free(c);
+		return NSUPD_ERR_DB;
+	}
+	nsupd_err err = conn_setup(c->pg);
+	if (err != NSUPD_OK) {
+		if (errbuf != NULL)
+			snprintf(errbuf, errsize, "cannot set up the PostgreSQL connection: %s",
+				nsupd_strerror(err));
+		conn_free(c);
+		return err;
+	}
+	*out = c;
+	return NSUPD_OK;
+}
+
+/* Re-establishes a connection the server dropped. Prepared statements
+ * live in the server session, so they are gone with it. */
+static bool conn_reset(struct conn *c, const char *what)
+{
+	PQreset(c->pg);
+	memset(c->prepared, 0, sizeof(c->prepared));
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		char msg[256];
+		redact_message("", PQerrorMessage(c->pg), msg, sizeof(msg));
+		log_error("store: %s: cannot reconnect to PostgreSQL: %s", what, msg);
+		return false;
+	}
+	if (conn_setup(c->pg) != NSUPD_OK)
+		return false;
+	log_info("store: %s: reconnected to PostgreSQL, retrying", what);
+	return true;
+}
+
+static int latest_version(void)
+{
+	return store_pg_migrations[store_pg_migrations_count - 1].version;
+}
+
+/* Version recorded in the database, 0 when there is no schema yet.
+ * to_regclass follows the search_path, like the other statements. */
+static nsupd_err read_version(PGconn *pg, int *version)
+{
+	*version = 0;
+	PGresult *res = PQexec(pg, "SELECT to_regclass('schema_version') IS NOT NULL");
+	nsupd_err err = check_result(pg, res, "read schema version");
+	bool exists = err == NSUPD_OK && PQntuples(res) == 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (err != NSUPD_OK || !exists)
+		return err;
+	res = PQexec(pg, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+	err = check_result(pg, res, "read schema version");
+	if (err == NSUPD_OK && PQntuples(res) == 1)
+		*version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return err;
+}
+
+static void release(struct pgs *s, struct conn *c)
+{
+	/* A connection never goes back with a transaction open: the next
+	 * borrower would silently run inside it. A broken one is dropped,
+	 * and the next borrower opens a fresh one. */
+	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+		PGresult *res = PQexec(c->pg, "ROLLBACK");
+		PQclear(res);
+	}
+	bool broken = PQstatus(c->pg) != CONNECTION_OK ||
+		PQtransactionStatus(c->pg) != PQTRANS_IDLE;
+	pthread_mutex_lock(&s->pool_lock);
+	if (broken) {
+		s->n_open--;
+	} else {
+		c->next = s->free_list;
+		s->free_list = c;
+	}
+	pthread_cond_signal(&s->pool_cond);
+	pthread_mutex_unlock(&s->pool_lock);
+	if (broken)
+		conn_free(c);
+}
+
+static nsupd_err borrow_any(struct pgs *s, struct conn **out)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	while (s->free_list == NULL && s->n_open >= s->max_conns)
+		pthread_cond_wait(&s->pool_cond, &s->pool_lock);
+	struct conn *c = s->free_list;
+	if (c != NULL) {
+		s->free_list = c->next;
+		pthread_mutex_unlock(&s->pool_lock);
+		*out = c;
+		return NSUPD_OK;
+	}
+	/* Reserve the slot, then connect outside the lock: a connection
+	 * takes round trips and must not stall the threads returning theirs. */
+	s->n_open++;
+	pthread_mutex_unlock(&s->pool_lock);
+	nsupd_err err = conn_open(s, &c, NULL, 0);
+	if (err != NSUPD_OK) {
+		pthread_mutex_lock(&s->pool_lock);
+		s->n_open--;
+		pthread_cond_signal(&s->pool_cond);
+		pthread_mutex_unlock(&s->pool_lock);
+		return err;
+	}
+	*out = c;
+	return NSUPD_OK;
+}
+
+/* Borrows a connection for a data operation: NSUPD_ERR_SCHEMA until the
+ * schema is at this program's version. The check runs only until it first
+ * succeeds, so `nsupd migrate` next to a running server is picked up. */
+static nsupd_err borrow(struct pgs *s, struct conn **out)
+{
+	nsupd_err err = borrow_any(s, out);
+	if (err != NSUPD_OK || atomic_load_explicit(&s->schema_ok, memory_order_acquire))
+		return err;
+	int version = 0;
+	err = read_version((*out)->pg, &version);
+	if (err != NSUPD_OK && PQstatus((*out)->pg) == CONNECTION_BAD &&
+	    conn_reset(*out, "read schema version"))
+		err = read_version((*out)->pg, &version);
+	if (err == NSUPD_OK && version != latest_version())
+		err = NSUPD_ERR_SCHEMA;
+	if (err != NSUPD_OK) {
+		release(s, *out);
+		*out = NULL;
+		return err;
+	}
+	atomic_store_explicit(&s->schema_ok, true, memory_order_release);
+	return NSUPD_OK;
+}
+
+static void stmt_name(enum stmt_id id, char *buf, size_t size)
+{
+	snprintf(buf, size, "nsupd_%d", (int)id);
+}
+
+static nsupd_err prepare(struct conn *c, enum stmt_id id, const char *what)
+{
+	if (c->prepared[id])
+		return NSUPD_OK;
+	char name[32];
+	stmt_name(id, name, sizeof(name));
+	PGresult *res = PQprepare(c->pg, name, stmt_sql[id], 0, NULL);
+	nsupd_err err = check_result(c->pg, res, what);
+	PQclear(res);
+	if (err == NSUPD_OK)
+		c->prepared[id] = true;
+	return err;
+}
+
+/* Executes statement id on c; on success *out holds the result (the caller
+ * PQclear()s it). A connection found broken is re-established once and the
+ * statement run again. */
+static nsupd_err run(struct conn *c, enum stmt_id id, const struct params *p,
+	const char *what, PGresult **out)
+{
+	*out = NULL;
+	for (int attempt = 0;; attempt++) {
+		PGresult *res = NULL;
+		nsupd_err err = prepare(c, id, what);
+		if (err == NSUPD_OK) {
+			char name[32];
+			stmt_name(id, name, sizeof(name));
+			res = PQexecPrepared(c->pg, name, p->n, p->v, NULL, NULL, 0);
+			err = check_result(c->pg, res, what);
+		}
+		if (err == NSUPD_OK) {
+			*out = res;
+			return NSUPD_OK;
+		}
+		PQclear(res);
+		if (attempt > 0 || PQstatus(c->pg) != CONNECTION_BAD || !conn_reset(c, what))
+			return err;
+	}
+}
+
+static int64_t parse_i64(const char *s)
+{
+	return (int64_t)strtoll(s, NULL, 10);
+}
+
+/* Affected rows of an INSERT/UPDATE/DELETE. */
+static int64_t changes(PGresult *res)
+{
+	return parse_i64(PQcmdTuples(res));
+}
+
+static void col_text(const PGresult *res, int row, int i, char *buf, size_t size)
+{
+	const char *s = PQgetvalue(res, row, i);
+	size_t len = (size_t)PQgetlength(res, row, i);
+	if (len >= size)
+		len = store_utf8_cut(s, size - 1);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+}
+
+static int64_t col_i64(const PGresult *res, int row, int i)
+{
+	if (PQgetisnull(res, row, i))
+		return 0;   /* NULL reads as 0 = never */
+	return parse_i64(PQgetvalue(res, row, i));
+}
+
+static bool col_bool(const PGresult *res, int row, int i)
+{
+	return !PQgetisnull(res, row, i) && PQgetvalue(res, row, i)[0] == 't';
+}
+
+static int64_t now_or(int64_t t)
+{
+	return t != 0 ? t : (int64_t)time(NULL);
+}
+
+/* ---- open, close, migrate ---- */
+
+static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t errsize)
+{
+	if (!PQisthreadsafe()) {
+		if (errbuf != NULL)
+			snprintf(errbuf, errsize, "libpq was built without thread support");
+		return NSUPD_ERR_CONFIG;
+	}
+	struct pgs *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NSUPD_ERR_NOMEM;
+	s->url = strdup(target);
+	if (s->url == NULL) {
+		free(s);
+		return NSUPD_ERR_NOMEM;
+	}
+	s->max_conns = POOL_MAX;
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_cond, NULL);
+	atomic_init(&s->schema_ok, false);
+
+	/* Connect once now, so a wrong URL or password fails at start-up. */
+	struct conn *c = NULL;
+	nsupd_err err = conn_open(s, &c, errbuf, errsize);
+	if (err != NSUPD_OK) {
+		pthread_cond_destroy(&s->pool_cond);
+		pthread_mutex_destroy(&s->pool_lock);
+		free(s->url);
+		free(s);
+		return err;
+	}
+	s->free_list = c;
+	s->n_open = 1;
+	*impl = s;
+	return NSUPD_OK;
+}
+
+static void pg_close(void *impl)
+{
+	struct pgs *s = impl;
+	int n = 0;
+	while (s->free_list != NULL) {
+		struct conn *c = s->free_list;
+		s->free_list = c->next;
+		conn_free(c);
+		n++;
+	}
+	if (n != s->n_open)
+		log_error("store: closed while %d connection(s) still borrowed", s->n_open - n);
+	pthread_cond_destroy(&s->pool_cond);
+	pthread_mutex_destroy(&s->pool_lock);
+	/* The URL holds the password: do not leave it in freed memory. */
+	explicit_bzero(s->url, strlen(s->url));
+	free(s->url);
+	free(s);
+}
+
+/* Applies migration m unless the database already has it, in one
+ * transaction that first takes the migration lock: a second process
+ * running `migrate` at the same time waits, then finds the version
+ * recorded and does nothing. */
+static nsupd_err apply_migration(PGconn *pg, const struct store_migration *m, bool *applied)
+{
+	*applied = false;
+	nsupd_err err = exec_simple(pg, "BEGIN", "migrate: begin");
+	if (err != NSUPD_OK)
+		return err;
+	err = exec_simple(pg, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")",
+		"migrate: lock");
+	if (err == NSUPD_OK)
+		err = exec_simple(pg,
+			"CREATE TABLE IF NOT EXISTS schema_version ("
+			"  version INTEGER PRIMARY KEY,"
+			"  applied BIGINT NOT NULL"
+			")", "migrate: schema_version");
+	int version = 0;
+	if (err == NSUPD_OK)
+		err = read_version(pg, &version);
+	if (err == NSUPD_OK && version > latest_version()) {
+		log_error("store: database schema version %d is newer than this program (%d)",
+			version, latest_version());
+		err = NSUPD_ERR_SCHEMA;
+	}
+	if (err == NSUPD_OK && version < m->version) {
+		err = exec_simple(pg, m->sql, "migrate");
+		if (err == NSUPD_OK) {
+			struct params p = { 0 };
+			p_i64(&p, m->version);
+			p_i64(&p, (int64_t)time(NULL));
+			PGresult *res = PQexecParams(pg,
+				"INSERT INTO schema_version (version, applied) VALUES ($1, $2)",
+				p.n, NULL, p.v, NULL, NULL, 0);
+			err = check_result(pg, res, "migrate: record version");
+			PQclear(res);
+		}
+		*applied = err == NSUPD_OK;
+	}
+	if (err == NSUPD_OK)
+		err = exec_simple(pg, "COMMIT", "migrate: commit");
+	if (err != NSUPD_OK) {
+		*applied = false;
+		PQclear(PQexec(pg, "ROLLBACK"));
+	}
+	return err;
+}
+
+static nsupd_err pg_migrate(void *impl)
+{
+	struct pgs *s = impl;
+	struct conn *c = NULL;
+	nsupd_err err = borrow_any(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	for (int i = 0; i < store_pg_migrations_count && err == NSUPD_OK; i++) {
+		bool applied = false;
+		err = apply_migration(c->pg, &store_pg_migrations[i], &applied);
+		if (err != NSUPD_OK && i == 0 && PQstatus(c->pg) == CONNECTION_BAD &&
+		    conn_reset(c, "migrate"))
+			err = apply_migration(c->pg, &store_pg_migrations[i], &applied);
+		if (applied)
+			log_info("store: applied schema migration %d", store_pg_migrations[i].version);
+	}
+	release(s, c);
+	if (err == NSUPD_OK)
+		atomic_store_explicit(&s->schema_ok, true, memory_order_release);
+	return err;
+}
+
+static nsupd_err pg_schema_version(void *impl, int *version, int *latest)
+{
+	struct pgs *s = impl;
+	struct conn *c = NULL;
+	nsupd_err err = borrow_any(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	err = read_version(c->pg, version);
+	if (err != NSUPD_OK && PQstatus(c->pg) == CONNECTION_BAD &&
+	    conn_reset(c, "read schema version"))
+		err = read_version(c->pg, version);
+	*latest = latest_version();
+	release(s, c);
+	return err;
+}
+
+/* ---- generic calls ---- */
+
+/* Runs a write; NSUPD_ERR_NOT_FOUND when no row matched. */
+static nsupd_err write_by_id(struct pgs *s, enum stmt_id id, const char *what,
+	const struct params *p)
+{
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	PGresult *res = NULL;
+	err = run(c, id, p, what, &res);
+	if (err == NSUPD_OK && changes(res) == 0)
+		err = NSUPD_ERR_NOT_FOUND;
+	PQclear(res);
+	release(s, c);
+	return err;
+}
+
+/* Runs an INSERT ... RETURNING id. */
+static nsupd_err insert(struct pgs *s, enum stmt_id id, const char *what,
+	const struct params *p, int64_t *new_id)
+{
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	PGresult *res = NULL;
+	err = run(c, id, p, what, &res);
+	if (err == NSUPD_OK) {
+		if (PQntuples(res) != 1) {
+			log_error("store: %s: no id returned", what);
+			err = NSUPD_ERR_DB;
+		} else if (new_id != NULL) {
+			*new_id = col_i64(res, 0, 0);
+		}
+	}
+	PQclear(res);
+	release(s, c);
+	return err;
+}
+
+typedef void (*row_reader)(const PGresult *res, int row, void *out);
+
+/* Runs a by-key SELECT returning at most one row. */
+static nsupd_err read_one(struct pgs *s, enum stmt_id id, const char *what,
+	const struct params *p, row_reader read, void *out)
+{
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	PGresult *res = NULL;
+	err = run(c, id, p, what, &res);
+	if (err == NSUPD_OK) {
+		if (PQntuples(res) > 0)
+			read(res, 0, out);
+		else
+			err = NSUPD_ERR_NOT_FOUND;
+	}
+	PQclear(res);
+	release(s, c);
+	return err;
+}
+
+static nsupd_err read_by_id(struct pgs *s, enum stmt_id id, const char *what, int64_t key,
+	row_reader read, void *out)
+{
+	struct params p = { 0 };
+	p_i64(&p, key);
+	return read_one(s, id, what, &p, read, out);
+}
+
+static nsupd_err delete_by_id(struct pgs *s, enum stmt_id id, const char *what, int64_t key)
+{
+	struct params p = { 0 };
+	p_i64(&p, key);
+	return write_by_id(s, id, what, &p);
+}
+
+/* ---- users ---- */
+
+static void read_user(const PGresult *res, int row, void *out)
+{
+	store_user *u = out;
+	memset(u, 0, sizeof(*u));
+	u->id = col_i64(res, row, 0);
+	col_text(res, row, 1, u->name, sizeof(u->name));
+	col_text(res, row, 2, u->email, sizeof(u->email));
+	col_text(res, row, 3, u->password_hash, sizeof(u->password_hash));
+	u->staff = col_bool(res, row, 4);
+	u->active = col_bool(res, row, 5);
+	u->created = col_i64(res, row, 6);
+	u->last_login = col_i64(res, row, 7);
+	col_text(res, row, 8, u->language, sizeof(u->language));
+}
+
+static nsupd_err pg_user_add(void *impl, const store_user *u, int64_t *id)
+{
+	struct params p = { 0 };
+	p_text(&p, u->name);
+	p_text(&p, u->email);
+	p_text(&p, u->password_hash);
+	p_bool(&p, u->staff);
+	p_bool(&p, u->active);
+	p_i64(&p, now_or(u->created));
+	p_time(&p, u->last_login);
+	p_text(&p, u->language);
+	return insert(impl, ST_USER_ADD, "add user", &p, id);
+}
+
+static nsupd_err pg_user_get_by_name(void *impl, const char *name, store_user *out)
+{
+	struct params p = { 0 };
+	p_text(&p, name);
+	return read_one(impl, ST_USER_BY_NAME, "get user", &p, read_user, out);
+}
+
+static nsupd_err pg_user_get(void *impl, int64_t id, store_user *out)
+{
+	return read_by_id(impl, ST_USER_BY_ID, "get user", id, read_user, out);
+}
+
+static nsupd_err pg_user_delete(void *impl, int64_t id)
+{
+	return delete_by_id(impl, ST_USER_DELETE, "delete user", id);
+}
+
+/* ---- domains ---- */
+
+static void read_domain(const PGresult *res, int row, void *out)
+{
+	store_domain *d = out;
+	memset(d, 0, sizeof(*d));
+	d->id = col_i64(res, row, 0);
+	col_text(res, row, 1, d->name, sizeof(d->name));
+	col_text(res, row, 2, d->nameserver, sizeof(d->nameserver));
+	col_text(res, row, 3, d->nameserver2, sizeof(d->nameserver2));
+	col_text(res, row, 4, d->algorithm, sizeof(d->algorithm));
+	col_text(res, row, 5, d->secret, sizeof(d->secret));
+	d->public_ = col_bool(res, row, 6);
+	d->available = col_bool(res, row, 7);
+	d->backoff_until = col_i64(res, row, 8);
+	col_text(res, row, 9, d->comment, sizeof(d->comment));
+	d->owner_id = col_i64(res, row, 10);
+	d->created = col_i64(res, row, 11);
+}
+
+static nsupd_err pg_domain_add(void *impl, const store_domain *d, int64_t *id)
+{
+	struct params p = { 0 };
+	p_text(&p, d->name);
+	p_text(&p, d->nameserver);
+	p_text(&p, d->nameserver2);
+	p_text(&p, d->algorithm);
+	p_text(&p, d->secret);
+	p_bool(&p, d->public_);
+	p_bool(&p, d->available);
+	p_time(&p, d->backoff_until);
+	p_msg(&p, d->comment);
+	p_i64(&p, d->owner_id);
+	p_i64(&p, now_or(d->created));
+	return insert(impl, ST_DOMAIN_ADD, "add domain", &p, id);
+}
+
+static nsupd_err pg_domain_get_by_name(void *impl, const char *name, store_domain *out)
+{
+	struct params p = { 0 };
+	p_text(&p, name);
+	return read_one(impl, ST_DOMAIN_BY_NAME, "get domain", &p, read_domain, out);
+}
+
+static nsupd_err pg_domain_get(void *impl, int64_t id, store_domain *out)
+{
+	return read_by_id(impl, ST_DOMAIN_BY_ID, "get domain", id, read_domain, out);
+}
+
+static nsupd_err pg_domain_set_backoff(void *impl, int64_t id, int64_t until)
+{
+	struct params p = { 0 };
+	p_time(&p, until);
+	p_i64(&p, (int64_t)time(NULL));
+	p_i64(&p, id);
+	return write_by_id(impl, ST_DOMAIN_BACKOFF, "set domain back-off", &p);
+}
+
+static nsupd_err pg_domain_set_available(void *impl, int64_t id, bool available)
+{
+	struct params p = { 0 };
+	p_bool(&p, available);
+	p_i64(&p, (int64_t)time(NULL));
+	p_i64(&p, id);
+	return write_by_id(impl, ST_DOMAIN_AVAILABLE, "set domain available", &p);
+}
+
+static nsupd_err pg_domain_delete(void *impl, int64_t id)
+{
+	return delete_by_id(impl, ST_DOMAIN_DELETE, "delete domain", id);
+}
+
+/* ---- hosts ---- */
+
+static void read_host(const PGresult *res, int row, void *out)
+{
+	store_host *h = out;
+	memset(h, 0, sizeof(*h));
+	h->id = col_i64(res, row, 0);
+	col_text(res, row, 1, h->name, sizeof(h->name));
+	h->domain_id = col_i64(res, row, 2);
+	col_text(res, row, 3, h->domain, sizeof(h->domain));
+	col_text(res, row, 4, h->secret_hash, sizeof(h->secret_hash));
+	col_text(res, row, 5, h->comment, sizeof(h->comment));
+	h->available = col_bool(res, row, 6);
+	h->abuse = col_bool(res, row, 7);
+	h->abuse_blocked = col_bool(res, row, 8);
+	h->netmask_ipv4 = (unsigned)col_i64(res, row, 9);
+	h->netmask_ipv6 = (unsigned)col_i64(res, row, 10);
+	h->client_faults = col_i64(res, row, 11);
+	h->server_faults = col_i64(res, row, 12);
+	h->api_auth_faults = col_i64(res, row, 13);
+	col_text(res, row, 14, h->client_result_msg, sizeof(h->client_result_msg));
+	col_text(res, row, 15, h->server_result_msg, sizeof(h->server_result_msg));
+	col_text(res, row, 16, h->api_auth_result_msg, sizeof(h->api_auth_result_msg));
+	h->last_update_ipv4 = col_i64(res, row, 17);
+	h->last_update_ipv6 = col_i64(res, row, 18);
+	h->tls_update_ipv4 = col_bool(res, row, 19);
+	h->tls_update_ipv6 = col_bool(res, row, 20);
+	h->owner_id = col_i64(res, row, 21);
+	h->created = col_i64(res, row, 22);
+}
+
+static nsupd_err pg_host_add(void *impl, const store_host *h, int64_t *id)
+{
+	struct params p = { 0 };
+	p_text(&p, h->name);
+	p_i64(&p, h->domain_id);
+	p_text(&p, h->secret_hash);
+	p_msg(&p, h->comment);
+	p_bool(&p, h->available);
+	p_bool(&p, h->abuse);
+	p_bool(&p, h->abuse_blocked);
+	p_i64(&p, h->netmask_ipv4);
+	p_i64(&p, h->netmask_ipv6);
+	p_i64(&p, h->client_faults);
+	p_i64(&p, h->server_faults);
+	p_i64(&p, h->api_auth_faults);
+	p_msg(&p, h->client_result_msg);
+	p_msg(&p, h->server_result_msg);
+	p_msg(&p, h->api_auth_result_msg);
+	p_time(&p, h->last_update_ipv4);
+	p_time(&p, h->last_update_ipv6);
+	p_bool(&p, h->tls_update_ipv4);
+	p_bool(&p, h->tls_update_ipv6);
+	p_i64(&p, h->owner_id);
+	p_i64(&p, now_or(h->created));
+	return insert(impl, ST_HOST_ADD, "add host", &p, id);
+}
+
+static nsupd_err pg_host_get_by_name(void *impl, const char *name, const char *domain,
+	store_host *out)
+{
+	struct params p = { 0 };
+	p_text(&p, name);
+	p_text(&p, domain);
+	return read_one(impl, ST_HOST_BY_NAME, "get host", &p, read_host, out);
+}
+
+static nsupd_err pg_host_get(void *impl, int64_t id, store_host *out)
+{
+	return read_by_id(impl, ST_HOST_BY_ID, "get host", id, read_host, out);
+}
+
+static nsupd_err pg_host_delete(void *impl, int64_t id)
+{
+	return delete_by_id(impl, ST_HOST_DELETE, "delete host", id);
+}
+
+static nsupd_err pg_host_set_secret(void *impl, int64_t id, const char *secret_hash)
+{
+	struct params p = { 0 };
+	p_text(&p, secret_hash);
+	p_i64(&p, (int64_t)time(NULL));
+	p_i64(&p, id);
+	return write_by_id(impl, ST_HOST_SECRET, "set host secret", &p);
+}
+
+static nsupd_err pg_host_update_settings(void *impl, int64_t id, const store_host_settings *set)
+{
+	struct params p = { 0 };
+	p_bool(&p, set->set_available);
+	p_bool(&p, set->available);
+	p_bool(&p, set->set_abuse);
+	p_bool(&p, set->abuse);
+	p_bool(&p, set->set_abuse_blocked);
+	p_bool(&p, set->abuse_blocked);
+	p_bool(&p, set->set_netmask_ipv4);
+	p_i64(&p, set->netmask_ipv4);
+	p_bool(&p, set->set_netmask_ipv6);
+	p_i64(&p, set->netmask_ipv6);
+	p_msg(&p, set->set_comment ? set->comment : NULL);
+	p_i64(&p, (int64_t)time(NULL));
+	p_i64(&p, id);
+	return write_by_id(impl, ST_HOST_SETTINGS, "update host settings", &p);
+}
+
+static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev)
+{
+	struct params p = { 0 };
+	p_i64(&p, ev->client_faults);
+	p_i64(&p, ev->server_faults);
+	p_i64(&p, ev->api_auth_faults);
+	p_msg(&p, ev->client_msg);
+	p_msg(&p, ev->server_msg);
+	p_msg(&p, ev->api_auth_msg);
+	p_bool(&p, ev->poke_ipv4);
+	p_bool(&p, ev->poke_ipv6);
+	p_bool(&p, ev->tls);
+	p_i64(&p, now_or(ev->now));
+	p_bool(&p, ev->flag_abuse_blocked);
+	p_i64(&p, id);
+	return write_by_id(impl, ST_HOST_RECORD, "record host event", &p);
+}
+
+static nsupd_err pg_host_count(void *impl, int64_t *n)
+{
+	struct pgs *s = impl;
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	struct params p = { 0 };
+	PGresult *res = NULL;
+	err = run(c, ST_HOST_COUNT, &p, "count hosts", &res);
+	if (err == NSUPD_OK)
+		*n = PQntuples(res) == 1 ? col_i64(res, 0, 0) : 0;
+	PQclear(res);
+	release(s, c);
+	return err;
+}
+
+/* Streams the rows (single-row mode), so a domain with a million hosts
+ * does not need a million rows in memory. After cb asks to stop, the rest
+ * is read and dropped: the connection must be idle when it goes back. */
+static nsupd_err list_once(struct conn *c, enum stmt_id id, const struct params *p,
+	store_host_cb cb, void *ctx, int *delivered)
+{
+	nsupd_err err = prepare(c, id, "list hosts");
+	if (err != NSUPD_OK)
+		return err;
+	char name[32];
+	stmt_name(id, name, sizeof(name));
+	if (!PQsendQueryPrepared(c->pg, name, p->n, p->v, NULL, NULL, 0))
+		return map_result(c->pg, NULL, "list hosts");
+	if (!PQsetSingleRowMode(c->pg))
+		log_warn("store: list hosts: single-row mode refused");
+	bool stop = false;
+	PGresult *res;
+	store_host h;
+	while ((res = PQgetResult(c->pg)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+			for (int row = 0; row < PQntuples(res) && !stop; row++) {
+				read_host(res, row, &h);
+				(*delivered)++;
+				if (!cb(&h, ctx))
+					stop = true;
+			}
+		} else if (err == NSUPD_OK) {
+			err = map_result(c->pg, res, "list hosts");
+		}
+		PQclear(res);
+	}
+	return err;
+}
+
+static nsupd_err host_list(void *impl, enum stmt_id id, int64_t key, store_host_cb cb, void *ctx)
+{
+	struct pgs *s = impl;
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	struct params p = { 0 };
+	p_i64(&p, key);
+	int delivered = 0;
+	err = list_once(c, id, &p, cb, ctx, &delivered);
+	/* Retry only when nothing reached cb yet, or it would see rows twice. */
+	if (err != NSUPD_OK && delivered == 0 && PQstatus(c->pg) == CONNECTION_BAD &&
+	    conn_reset(c, "list hosts"))
+		err = list_once(c, id, &p, cb, ctx, &delivered);
+	release(s, c);
+	return err;
+}
+
+static nsupd_err pg_host_list_by_domain(void *impl, int64_t domain_id, store_host_cb cb, void *ctx)
+{
+	return host_list(impl, ST_HOST_LIST, domain_id, cb, ctx);
+}
+
+static nsupd_err pg_host_list_by_owner(void *impl, int64_t owner_id, store_host_cb cb, void *ctx)
+{
+	return host_list(impl, ST_HOST_LIST_OWNER, owner_id, cb, ctx);
+}
+
+/* ---- web: users, sessions, rate limits (mirror the SQLite backend) ---- */
+
+static nsupd_err pg_user_set_language(void *impl, int64_t id, const char *language)
+{
+	struct params p = { 0 };
+	p_text(&p, language);
+	p_i64(&p, id);
+	return write_by_id(impl, ST_USER_LANGUAGE, "set user language", &p);
+}
+
+static nsupd_err pg_user_set_last_login(void *impl, int64_t id, int64_t when)
+{
+	struct params p = { 0 };
+	p_time(&p, when);
+	p_i64(&p, id);
+	return write_by_id(impl, ST_USER_LAST_LOGIN, "set last login", &p);
+}
+
+/* 0 = anonymous: NULL in the database. */
+static void p_user(struct params *p, int64_t id)
+{
+	if (id == 0)
+		p_null(p);
+	else
+		p_i64(p, id);
+}
+
+static nsupd_err pg_session_create(void *impl, const store_session *sess)
+{
+	struct params p = { 0 };
+	p_text(&p, sess->key);
+	p_user(&p, sess->user_id);
+	p_text(&p, sess->data);
+	p_i64(&p, now_or(sess->created));
+	p_i64(&p, sess->expires);
+	return insert(impl, ST_SESSION_CREATE, "create session", &p, NULL);
+}
+
+static void read_session(const PGresult *res, int row, void *out)
+{
+	store_session *s = out;
+	memset(s, 0, sizeof(*s));
+	col_text(res, row, 0, s->key, sizeof(s->key));
+	s->user_id = col_i64(res, row, 1);
+	col_text(res, row, 2, s->data, sizeof(s->data));
+	s->created = col_i64(res, row, 3);
+	s->expires = col_i64(res, row, 4);
+}
+
+static nsupd_err pg_session_get(void *impl, const char *key, int64_t now, store_session *out)
+{
+	struct params p = { 0 };
+	p_text(&p, key);
+	p_i64(&p, now);
+	return read_one(impl, ST_SESSION_GET, "get session", &p, read_session, out);
+}
+
+static nsupd_err pg_session_save(void *impl, const char *key, int64_t user_id, const char *data,
+	int64_t expires)
+{
+	struct params p = { 0 };
+	p_user(&p, user_id);
+	p_text(&p, data);
+	p_i64(&p, expires);
+	p_text(&p, key);
+	return write_by_id(impl, ST_SESSION_SAVE, "save session", &p);
+}
+
+static nsupd_err pg_session_delete(void *impl, const char *key)
+{
+	struct params p = { 0 };
+	p_text(&p, key);
+	return write_by_id(impl, ST_SESSION_DELETE, "delete session", &p);
+}
+
+/* A write that may touch no row; *n (optional) gets how many it did. */
+static nsupd_err write_any(struct pgs *s, enum stmt_id id, const char *what,
+	const struct params *p, int64_t *n)
+{
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	PGresult *res = NULL;
+	err = run(c, id, p, what, &res);
+	if (err == NSUPD_OK && n != NULL)
+		*n = changes(res);
+	PQclear(res);
+	release(s, c);
+	return err;
+}
+
+static nsupd_err pg_session_delete_user(void *impl, int64_t user_id, const char *except_key)
+{
+	struct params p = { 0 };
+	p_i64(&p, user_id);
+	p_text(&p, except_key);
+	return write_any(impl, ST_SESSION_DELETE_USER, "delete user sessions", &p, NULL);
+}
+
+static nsupd_err pg_session_delete_expired(void *impl, int64_t now, int64_t *n)
+{
+	struct params p = { 0 };
+	p_i64(&p, now);
+	return write_any(impl, ST_SESSION_DELETE_EXPIRED, "delete expired sessions", &p, n);
+}
+
+static nsupd_err pg_rate_add(void *impl, const char *kind, const char *subject, int64_t at)
+{
+	struct params p = { 0 };
+	p_text(&p, kind);
+	p_text(&p, subject);
+	p_i64(&p, at);
+	return insert(impl, ST_RATE_ADD, "add rate event", &p, NULL);
+}
+
+static void read_count(const PGresult *res, int row, void *out)
+{
+	*(int64_t *)out = col_i64(res, row, 0);
+}
+
+static nsupd_err pg_rate_count(void *impl, const char *kind, const char *subject, int64_t since,
+	int64_t *n)
+{
+	struct params p = { 0 };
+	p_text(&p, kind);
+	p_text(&p, subject);
+	p_i64(&p, since);
+	*n = 0;
+	return read_one(impl, ST_RATE_COUNT, "count rate events", &p, read_count, n);
+}
+
+static nsupd_err pg_rate_prune(void *impl, int64_t before)
+{
+	struct params p = { 0 };
+	p_i64(&p, before);
+	return write_any(impl, ST_RATE_PRUNE, "prune rate events", &p, NULL);
+}
+
+/* ---- generic statements (store_fwd.c) ---- */
+
+static nsupd_err pg_exec_one(struct conn *c, store_sql *q)
+{
+	const char *v[STORE_SQL_PARAMS_MAX];
+	char num[STORE_SQL_PARAMS_MAX][24];
+	if (q->n_params > STORE_SQL_PARAMS_MAX)
+		return NSUPD_ERR_INVALID;
+	for (int i = 0; i < q->n_params; i++) {
+		const store_param *p = &q->params[i];
+		switch (p->type) {
+		case STORE_P_NULL: v[i] = NULL; break;
+		case STORE_P_INT:
+			snprintf(num[i], sizeof(num[i]), "%" PRId64, p->i);
+			v[i] = num[i];
+			break;
+		case STORE_P_BOOL: v[i] = p->i != 0 ? "t" : "f"; break;
+		case STORE_P_TEXT: v[i] = p->s != NULL ? p->s : ""; break;
+		}
+	}
+	PGresult *res = PQexecParams(c->pg, q->sql, q->n_params, NULL, v, NULL, NULL, 0);
+	nsupd_err err = check_result(c->pg, res, "generic statement");
+	q->changes = 0;
+	if (err == NSUPD_OK) {
+		int rows = PQntuples(res);
+		int ncols = PQnfields(res);
+		if (ncols > STORE_ROW_COLS_MAX)
+			ncols = STORE_ROW_COLS_MAX;
+		for (int r = 0; r < rows && q->on_row != NULL; r++) {
+			store_row row = { .ncols = ncols };
+			for (int i = 0; i < ncols; i++)
+				row.col[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+			if (!q->on_row(&row, q->ctx))
+				break;
+		}
+		q->changes = changes(res);
+	}
+	PQclear(res);
+	return err;
+}
+
+static nsupd_err pg_exec(void *impl, store_sql *q, int n)
+{
+	struct pgs *s = impl;
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK)
+		return err;
+	for (int attempt = 0;; attempt++) {
+		err = n > 1 ? exec_simple(c->pg, "BEGIN", "begin") : NSUPD_OK;
+		for (int i = 0; i < n && err == NSUPD_OK; i++)
+			err = pg_exec_one(c, &q[i]);
+		if (n > 1) {
+			if (err == NSUPD_OK)
+				err = exec_simple(c->pg, "COMMIT", "commit");
+			if (err != NSUPD_OK)
+				PQclear(PQexec(c->pg, "ROLLBACK"));
+		}
+		/* A dropped connection is re-opened once, like run(). */
+		if (err == NSUPD_OK || attempt > 0 || PQstatus(c->pg) != CONNECTION_BAD ||
+		    !conn_reset(c, "generic statement"))
+			break;
+	}
+	release(s, c);
+	return err;
+}
+
+const struct store_ops store_pg_ops = {
+	.name = "postgresql",
+	.exec = pg_exec,
+	.open = pg_open,
+	.close = pg_close,
+	.migrate = pg_migrate,
+	.schema_version = pg_schema_version,
+	.user_add = pg_user_add,
+	.user_get_by_name = pg_user_get_by_name,
+	.user_get = pg_user_get,
+	.user_delete = pg_user_delete,
+	.domain_add = pg_domain_add,
+	.domain_get_by_name = pg_domain_get_by_name,
+	.domain_get = pg_domain_get,
+	.domain_set_backoff = pg_domain_set_backoff,
+	.domain_set_available = pg_domain_set_available,
+	.domain_delete = pg_domain_delete,
+	.host_add = pg_host_add,
+	.host_get_by_name = pg_host_get_by_name,
+	.host_get = pg_host_get,
+	.host_delete = pg_host_delete,
+	.host_set_secret = pg_host_set_secret,
+	.host_update_settings = pg_host_update_settings,
+	.host_record = pg_host_record,
+	.host_count = pg_host_count,
+	.host_list_by_domain = pg_host_list_by_domain,
+	.user_set_language = pg_user_set_language,
+	.user_set_last_login = pg_user_set_last_login,
+	.host_list_by_owner = pg_host_list_by_owner,
+	.session_create = pg_session_create,
+	.session_get = pg_session_get,
+	.session_save = pg_session_save,
+	.session_delete = pg_session_delete,
+	.session_delete_user = pg_session_delete_user,
+	.session_delete_expired = pg_session_delete_expired,
+	.rate_add = pg_rate_add,
+	.rate_count = pg_rate_count,
+	.rate_prune = pg_rate_prune,
+};
