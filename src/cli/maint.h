@@ -35,6 +35,10 @@ void maint_notify(maint *m, const char *email, const char *language,
  * the row change stands either way). */
 void maint_delete_records(maint *m, const store_host *h);
 
+/* Deletes a user and everything it owns; first the DNS records of its
+ * hosts (spec 3.8). */
+nsupd_err maint_delete_user(maint *m, int64_t user_id);
+
 /* Runs op again while the database stays locked (another process in a
  * long transaction): a cron job should wait a bit, not fail. */
 #define MAINT_BUSY_RETRIES 5
