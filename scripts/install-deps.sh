@@ -19,6 +19,7 @@ PACKAGES=(
 	ddclient inadyn wrk dnsperf nginx-light sqlite3 curl ca-certificates
 	libpq-dev postgresql haproxy
 	nodejs gettext chromium chromium-driver python3-selenium
+	python3-aiosmtpd
 )
 
 # Services the packages above may install and start from their postinst.

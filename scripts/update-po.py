@@ -6,6 +6,7 @@ Sources:
   templates/**          {% trans "..." %} (also with arguments) and the
                         words of |yesno:"yes,no"
   src/web/*.c           _(r, "...") / web_gettext(r, "...") / N_("..."),
+  src/mail/*.c          N_("...") (the e-mail notices),
                         adjacent C string literals joined as the compiler does
 
 Usage: scripts/update-po.py [--check] [LANG...]
@@ -74,16 +75,17 @@ def extract():
             for m in YESNO_RE.finditer(text):
                 for word in unquote_template(m.group(1)).split(","):
                     add(word, "%s:%d" % (rel, line_of(text, m.start())))
-    cdir = os.path.join(ROOT, "src", "web")
-    for fn in sorted(os.listdir(cdir)):
-        if not fn.endswith(".c"):
-            continue
-        path = os.path.join(cdir, fn)
-        rel = os.path.relpath(path, ROOT)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        for m in C_CALL_RE.finditer(text):
-            add(unquote_c(m.group(1)), "%s:%d" % (rel, line_of(text, m.start())))
+    # src/mail: the texts of the e-mail notices (N_("...")).
+    for cdir in (os.path.join(ROOT, "src", "web"), os.path.join(ROOT, "src", "mail")):
+        for fn in sorted(os.listdir(cdir)):
+            if not fn.endswith(".c"):
+                continue
+            path = os.path.join(cdir, fn)
+            rel = os.path.relpath(path, ROOT)
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            for m in C_CALL_RE.finditer(text):
+                add(unquote_c(m.group(1)), "%s:%d" % (rel, line_of(text, m.start())))
     return found
 
 

@@ -36,6 +36,20 @@ static void usage(FILE *out)
 	      "                [--accept-ipv4] [--accept-ipv6] [--owner USER] [--comment TEXT]\n"
 	      "  service list [--json]\n"
 	      "\n"
+	      "maintenance (safe to run from cron while serve runs; see docs/admin-guide.md):\n"
+	      "  faults [--show-client] [--show-server] [--show-api-auth] [--flag-abuse=N]\n"
+	      "         [--notify-user] [--reset-client] [--reset-server] [--reset-api-auth]\n"
+	      "         [--reset-abuse] [--reset-abuse-blocked] [--reset-available]\n"
+	      "  domains [--check [--notify-user]] [--stale-check]\n"
+	      "  hosts --stale-check [--notify-user]\n"
+	      "  users [--stale-check]\n"
+	      "  testuser                     recreate user 'test' (password 'test')\n"
+	      "  clearsessions                delete expired web sessions\n"
+	      "  cleanupregistration          delete accounts not activated within 7 days\n"
+	      "  illegal [--min-hosts N] [--interactive]  hosts sharing an IPv4 address\n"
+	      "  blacklist add REGEX [--owner USER] | list | delete REGEX\n"
+	      "  mail flush | mail test ADDRESS  retry queued notices / check [mail]\n"
+	      "\n"
 	      "The configuration file is -c FILE, else $NSUPD_CONFIG, else ./nsupd.conf.\n",
 	      out);
 }
@@ -51,6 +65,16 @@ static const struct {
 	{ "domain", cli_domain },
 	{ "host", cli_host },
 	{ "service", cli_service },
+	{ "faults", cli_faults },
+	{ "domains", cli_domains },
+	{ "hosts", cli_hosts },
+	{ "users", cli_users },
+	{ "testuser", cli_testuser },
+	{ "clearsessions", cli_clearsessions },
+	{ "cleanupregistration", cli_cleanupregistration },
+	{ "illegal", cli_illegal },
+	{ "blacklist", cli_blacklist },
+	{ "mail", cli_mail },
 };
 
 int main(int argc, char **argv)

@@ -35,5 +35,17 @@ int cli_host_related(cli_ctx *ctx, int argc, char **argv);
 int cli_host_forward(cli_ctx *ctx, int argc, char **argv);
 int cli_service(cli_ctx *ctx, int argc, char **argv);
 int cli_migrate_db(cli_ctx *ctx, int argc, char **argv);
+/* Maintenance jobs (spec section 6): cli_faults.c, cli_stale.c,
+ * cli_illegal.c, cli_blacklist.c, cli_maint.c. */
+int cli_faults(cli_ctx *ctx, int argc, char **argv);
+int cli_domains(cli_ctx *ctx, int argc, char **argv);
+int cli_hosts(cli_ctx *ctx, int argc, char **argv);
+int cli_users(cli_ctx *ctx, int argc, char **argv);
+int cli_testuser(cli_ctx *ctx, int argc, char **argv);
+int cli_clearsessions(cli_ctx *ctx, int argc, char **argv);
+int cli_cleanupregistration(cli_ctx *ctx, int argc, char **argv);
+int cli_illegal(cli_ctx *ctx, int argc, char **argv);
+int cli_blacklist(cli_ctx *ctx, int argc, char **argv);
+int cli_mail(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -32,6 +32,7 @@ int cli_blacklist(cli_ctx *ctx, int argc, char **argv)
 	bool bad = false;
 	int c;
 	optind = 0;
+	opterr = 0;   /* one line on stderr: the usage */
 	while (argc > 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'o')
 			owner = optarg;

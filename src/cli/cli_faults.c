@@ -53,6 +53,7 @@ int cli_faults(cli_ctx *ctx, int argc, char **argv)
 	long n;
 	int c;
 	optind = 0;
+	opterr = 0;   /* one line on stderr: the usage */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SHOW_CLIENT: show_client = true; break;

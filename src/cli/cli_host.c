@@ -98,6 +98,18 @@ static int host_add(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!cli_open_store(ctx))
 		return CLI_FAIL;
+	/* The admin's blacklist of host names (spec 3.6): searched, so an
+	 * expression matches anywhere in the name unless anchored. */
+	bool blacklisted = false;
+	nsupd_err be = store_blacklist_match(ctx->store, label, &blacklisted, NULL, 0);
+	if (be != NSUPD_OK) {
+		cli_error("cannot check the host name blacklist: %s", nsupd_strerror(be));
+		return CLI_FAIL;
+	}
+	if (blacklisted) {
+		cli_error("This name is blacklisted.");
+		return CLI_FAIL;
+	}
 	store_user u;
 	nsupd_err e = store_user_get_by_name(ctx->store, owner, &u);
 	if (e != NSUPD_OK) {

@@ -132,6 +132,7 @@ int cli_illegal(cli_ctx *ctx, int argc, char **argv)
 	long min_hosts = 2;
 	int c;
 	optind = 0;
+	opterr = 0;   /* one line on stderr: the usage */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'i')
 			interactive = true;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/forwarder.h"
+#include "dns/zonewriter.h"
 #include "api/nic.h"
 #include "cli/cli.h"
 #include "http/server.h"
@@ -26,12 +27,14 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 		return CLI_FAIL;
 	}
 
-	/* Block the stop signals in every thread; this one waits for them. A
-	 * broken client connection must not kill the process either. */
+	/* Block the stop signals (and SIGHUP, the reload) in every thread;
+	 * this one waits for them. A broken client connection must not kill
+	 * the process either. */
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -74,11 +77,36 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 		log_info("listening on http://%s%s%s:%u/", v6 ? "[" : "", l->host, v6 ? "]" : "",
 			 (unsigned)l->port);
 	}
+	for (size_t i = 0; i < ctx->cfg.n_listen_tls; i++) {
+		const config_listen *l = &ctx->cfg.listen_tls[i];
+		bool v6 = strchr(l->host, ':') != NULL;
+		log_info("listening on https://%s%s%s:%u/", v6 ? "[" : "", l->host, v6 ? "]" : "",
+			 (unsigned)l->port);
+	}
 
 	int sig = 0;
-	sigwait(&stop, &sig);
+	for (;;) {
+		sigwait(&stop, &sig);
+		if (sig != SIGHUP)
+			break;
+		/* SIGHUP reloads the TLS certificate and key; the rest of
+		 * the configuration needs a restart. */
+		if (ctx->cfg.n_listen_tls == 0) {
+			log_info("received SIGHUP: no listen_tls, nothing to reload");
+			continue;
+		}
+		e = http_server_reload_tls(srv, errbuf, sizeof(errbuf));
+		if (e == NSUPD_OK)
+			log_info("received SIGHUP: reloaded the TLS certificate %s",
+				 ctx->cfg.tls_certificate);
+		else
+			log_error("received SIGHUP: keeping the previous TLS certificate: %s",
+				  errbuf[0] != '\0' ? errbuf : nsupd_strerror(e));
+	}
 	log_info("received %s, finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(srv);
+	/* No request is left that could wait on a zone writer. */
+	zw_shutdown();
 	forwarder_stop(fwd);
 	ctx->app.web = NULL;
 	web_free(w);

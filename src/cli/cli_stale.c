@@ -38,6 +38,7 @@ int cli_domains(cli_ctx *ctx, int argc, char **argv)
 	bool check = false, stale = false, notify = false, bad = false;
 	int c;
 	optind = 0;
+	opterr = 0;   /* one line on stderr: the usage */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': check = true; break;
@@ -171,6 +172,7 @@ int cli_hosts(cli_ctx *ctx, int argc, char **argv)
 	int c;
 	bool bad = false;
 	optind = 0;
+	opterr = 0;   /* one line on stderr: the usage */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 's')
 			stale = true;
@@ -244,7 +246,7 @@ int cli_hosts(cli_ctx *ctx, int argc, char **argv)
 			op.make_unavailable = dec.action == STALE_UNAVAILABLE;
 			MAINT_RETRY(e, store_host_set_staleness(ctx->store, h->id, &op, &applied));
 			if (e == NSUPD_OK && applied)
-				(dec.action == STALE_UNAVAILABLE ? unavailable : notified)++;
+				*(dec.action == STALE_UNAVAILABLE ? &unavailable : &notified) += 1;
 			break;
 		case STALE_KEEP:
 			break;
@@ -295,6 +297,7 @@ int cli_users(cli_ctx *ctx, int argc, char **argv)
 	bool stale = false, bad = false;
 	int c;
 	optind = 0;
+	opterr = 0;   /* one line on stderr: the usage */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 's')
 			stale = true;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@ typedef struct parse_ctx {
 	bool at_line_start;
 	int lineno;               /* line being handed to inih */
 	int err_line;             /* first error's line, 0 while there is none */
+	/* Lines of the [server] keys checked together after the parse (0: not
+	 * in this input), so that such an error names a line too. */
+	int line_listen, line_listen_tls, line_tls_certificate, line_tls_key;
 	nsupd_err err_code;
 	char *errbuf;
 	size_t errsize;
@@ -391,6 +395,76 @@ static const char *set_listen(nsupd_config *cfg, const char *value, void *field,
 	return NULL;
 }
 
+/* Unlike listen, may be empty: native TLS is optional. */
+static const char *set_listen_tls(nsupd_config *cfg, const char *value, void *field,
+				  char *detail, size_t detailsize)
+{
+	listen_list l;
+	l.n = 0;
+	const char *problem = for_each_item(value, listen_item, &l, detail, detailsize);
+	if (problem != NULL)
+		return problem;
+	memcpy(cfg->listen_tls, l.v, l.n * sizeof(l.v[0]));
+	cfg->n_listen_tls = l.n;
+	return NULL;
+}
+
+/* "" (the system's resolver), "none" (no DNS check) or a numeric
+ * ADDR[:PORT] / [V6]:PORT, as [server] listen takes them. */
+static const char *set_email_resolver(nsupd_config *cfg, const char *value, void *field,
+				      char *detail, size_t detailsize)
+{
+	if (*value != '\0' && strcmp(value, "none") != 0) {
+		char host[IP_STRLEN];
+		uint16_t port;
+		if (!config_parse_hostport(value, 53, host, sizeof(host), &port))
+			return "not empty, none, or a numeric ADDRESS[:PORT] / [IPv6]:PORT";
+	}
+	return set_string(cfg, value, field, detail, detailsize);
+}
+
+/* Regular expressions may hold commas ("a{2,3}"), so this list is split at
+ * blanks instead: e-mail addresses never contain one. Each item must
+ * compile, so a typo stops start-up instead of letting addresses through. */
+static const char *set_regex_list(nsupd_config *cfg, const char *value, void *field,
+				  char *detail, size_t detailsize)
+{
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return oom;
+	string_list l = { 0 };
+	const char *problem = NULL;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, " \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		regex_t re;
+		int rc = regcomp(&re, tok, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		if (rc != 0) {
+			char why[120];
+			regerror(rc, NULL, why, sizeof(why));
+			snprintf(detail, detailsize, "not a valid regular expression: '%.*s' (%s)",
+				 SHOW_MAX, tok, why);
+			problem = detail;
+			break;
+		}
+		regfree(&re);
+		problem = string_item(tok, &l, detail, detailsize);
+		if (problem != NULL)
+			break;
+	}
+	free(copy);
+	if (problem != NULL) {
+		free_strings(l.v, l.n);
+		return problem;
+	}
+	char ***dst = field;
+	size_t *count = (size_t *)(dst + 1);
+	free_strings(*dst, *count);
+	*dst = l.v;
+	*count = l.n;
+	return NULL;
+}
+
 /* "" (no mail) or an smtp:// / smtps:// URL, which libcurl parses. */
 static const char *set_smtp_url(nsupd_config *cfg, const char *value, void *field,
 				char *detail, size_t detailsize)
@@ -408,6 +482,9 @@ static const char *set_smtp_url(nsupd_config *cfg, const char *value, void *fiel
 static const key_def server_keys[] = {
 	STR("listen", set_listen, listen),
 	STR("trusted_proxies", set_prefixes, trusted_proxies),
+	STR("listen_tls", set_listen_tls, listen_tls),
+	STR("tls_certificate", set_string, tls_certificate),
+	STR("tls_key", set_string, tls_key),
 	NUM("threads", threads, 1, 1024),
 	NUM("max_connections", max_connections, 1, 1000000),
 	NUM("connection_timeout", connection_timeout, 1, 86400),
@@ -427,6 +504,9 @@ static const key_def site_keys[] = {
 	STR("www_ipv6_host", set_www, www_ipv6_host),
 	STR("we_have_tls", set_bool, we_have_tls),
 	STR("secret_key", set_string, secret_key),
+	STR("registration_open", set_bool, registration_open),
+	STR("email_check_resolver", set_email_resolver, email_check_resolver),
+	STR("email_blacklist", set_regex_list, email_blacklist),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -458,6 +538,8 @@ static const key_def web_keys[] = {
 	STR("locale", set_string, web_locale),
 	NUM("login_failures_max", login_failures_max, 1, 100000),
 	NUM("login_failures_window", login_failures_window, 1, 86400),
+	NUM("register_max", register_max, 1, 100000),
+	NUM("register_window", register_window, 1, 604800),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -492,6 +574,8 @@ _Static_assert(OFF(n_trusted_proxies) == OFF(trusted_proxies) + sizeof(ip_prefix
 _Static_assert(OFF(n_bad_ips) == OFF(bad_ips) + sizeof(ip_prefix *), "count follows array");
 _Static_assert(OFF(n_bad_agents) == OFF(bad_agents) + sizeof(char **), "count follows array");
 _Static_assert(OFF(n_bad_hosts) == OFF(bad_hosts) + sizeof(char **), "count follows array");
+_Static_assert(OFF(n_email_blacklist) == OFF(email_blacklist) + sizeof(char **),
+	       "count follows array");
 
 static const struct section_def {
 	const char *name;
@@ -580,7 +664,83 @@ static int handler(void *user, const char *section, const char *key, const char 
 		fail(c, code, "[%s] %s: %s", sec, k->name, problem);
 		return 0;
 	}
+	if (keys == server_keys) {
+		if (k->offset == OFF(listen))
+			c->line_listen = c->lineno;
+		else if (k->offset == OFF(listen_tls))
+			c->line_listen_tls = c->lineno;
+		else if (k->offset == OFF(tls_certificate))
+			c->line_tls_certificate = c->lineno;
+		else if (k->offset == OFF(tls_key))
+			c->line_tls_key = c->lineno;
+	}
 	return 1;
+}
+
+static int max_line(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* Reports a problem of keys that only make sense together at line
+ * (or, when that key was not in this input, the latest related one). */
+static void fail_server_at(parse_ctx *c, int line, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail_server_at(parse_ctx *c, int line, const char *key, const char *fmt, ...)
+{
+	if (line == 0)
+		line = max_line(max_line(c->line_listen, c->line_listen_tls),
+				max_line(c->line_tls_certificate, c->line_tls_key));
+	c->lineno = line;
+	char detail[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	fail(c, NSUPD_ERR_CONFIG, "[server] %s: %s", key, detail);
+}
+
+/* Native TLS needs all three of listen_tls, tls_certificate and tls_key;
+ * any one of them alone is a half-finished setup, which is refused rather
+ * than silently serving without TLS. */
+static void check_server_tls(parse_ctx *c)
+{
+	const nsupd_config *cfg = c->cfg;
+	bool cert = cfg->tls_certificate != NULL && cfg->tls_certificate[0] != '\0';
+	bool key = cfg->tls_key != NULL && cfg->tls_key[0] != '\0';
+	if (cert && !key) {
+		fail_server_at(c, c->line_tls_certificate, "tls_certificate", "set without tls_key");
+		return;
+	}
+	if (key && !cert) {
+		fail_server_at(c, c->line_tls_key, "tls_key", "set without tls_certificate");
+		return;
+	}
+	if (cfg->n_listen_tls > 0 && !cert) {
+		fail_server_at(c, c->line_listen_tls, "listen_tls",
+			       "needs tls_certificate and tls_key");
+		return;
+	}
+	if (cert && cfg->n_listen_tls == 0) {
+		fail_server_at(c, c->line_tls_certificate, "tls_certificate",
+			       "set, but listen_tls is empty (no address would use it)");
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_listen_tls; i++) {
+		const config_listen *t = &cfg->listen_tls[i];
+		for (size_t j = 0; j < cfg->n_listen; j++) {
+			const config_listen *l = &cfg->listen[j];
+			if (t->port != l->port || strcmp(t->host, l->host) != 0)
+				continue;
+			bool v6 = strchr(t->host, ':') != NULL;
+			fail_server_at(c, c->line_listen_tls, "listen_tls",
+				       "%s%s%s:%u is also in listen (one address serves either "
+				       "plain HTTP or TLS)", v6 ? "[" : "", t->host, v6 ? "]" : "",
+				       (unsigned)t->port);
+			return;
+		}
+	}
 }
 
 /* Looks at a raw line before inih does: a section header must name a
@@ -702,9 +862,10 @@ static nsupd_err parse_text(nsupd_config *cfg, const char *text, size_t len, con
 	};
 	if (cfg->database_url == NULL || cfg->site_name == NULL || cfg->base_domain == NULL ||
 	    cfg->www_host == NULL || cfg->www_ipv4_host == NULL || cfg->www_ipv6_host == NULL ||
-	    cfg->secret_key == NULL || cfg->log_level == NULL || cfg->web_templates == NULL ||
+	    cfg->secret_key == NULL || cfg->email_check_resolver == NULL || cfg->log_level == NULL || cfg->web_templates == NULL ||
 	    cfg->web_override_templates == NULL || cfg->web_custom_pages == NULL ||
-	    cfg->web_static == NULL || cfg->web_locale == NULL) {
+	    cfg->web_static == NULL || cfg->web_locale == NULL || cfg->tls_certificate == NULL ||
+	    cfg->tls_key == NULL) {
 		fail(&c, NSUPD_ERR_NOMEM, "out of memory");
 		config_free(cfg);
 		return NSUPD_ERR_NOMEM;
@@ -730,6 +891,8 @@ static nsupd_err parse_text(nsupd_config *cfg, const char *text, size_t len, con
 			fail(&c, NSUPD_ERR_CONFIG,
 			     "syntax error (expected [section], key = value or a comment)");
 		}
+		if (c.err_line == 0)
+			check_server_tls(&c);
 	}
 	if (c.err_line != 0) {
 		config_free(cfg);
@@ -747,9 +910,15 @@ void config_defaults(nsupd_config *cfg)
 	str_copy(cfg->listen[0].host, "127.0.0.1", sizeof(cfg->listen[0].host));
 	cfg->listen[0].port = 8000;
 	cfg->n_listen = 1;
-	cfg->threads = 16;
+	/* A changing update blocks its thread until the nameserver answers, and
+	 * the zone writer merges what waits at the same time: 64 lets 64
+	 * concurrent clients share one UPDATE message. */
+	cfg->threads = 64;
 	cfg->max_connections = 4096;
 	cfg->connection_timeout = 30;
+	cfg->n_listen_tls = 0;
+	cfg->tls_certificate = strdup("");
+	cfg->tls_key = strdup("");
 	cfg->database_url = strdup("sqlite:nsupd.sqlite");
 	cfg->site_name = strdup("nsupd");
 	cfg->base_domain = strdup("nsupdate.localhost");
@@ -758,6 +927,8 @@ void config_defaults(nsupd_config *cfg)
 	cfg->www_ipv6_host = strdup("");
 	cfg->we_have_tls = false;
 	cfg->secret_key = strdup("");
+	cfg->registration_open = true;
+	cfg->email_check_resolver = strdup("");
 	cfg->resolver_timeout = 10;
 	cfg->update_timeout = 20;
 	cfg->ttl = 60;
@@ -772,6 +943,8 @@ void config_defaults(nsupd_config *cfg)
 	cfg->web_locale = strdup("");
 	cfg->login_failures_max = 10;
 	cfg->login_failures_window = 900;
+	cfg->register_max = 5;
+	cfg->register_window = 3600;
 	cfg->log_level = strdup("info");
 	cfg->forward_start_delay = 0;
 	cfg->forward_retry_min = 60;
@@ -863,6 +1036,8 @@ void config_free(nsupd_config *cfg)
 		return;
 	if (cfg->magic_ == CONFIG_MAGIC) {
 		free(cfg->trusted_proxies);
+		free(cfg->tls_certificate);
+		free(cfg->tls_key);
 		free(cfg->database_url);
 		free(cfg->site_name);
 		free(cfg->base_domain);
@@ -870,6 +1045,8 @@ void config_free(nsupd_config *cfg)
 		free(cfg->www_ipv4_host);
 		free(cfg->www_ipv6_host);
 		free(cfg->secret_key);
+		free(cfg->email_check_resolver);
+		free_strings(cfg->email_blacklist, cfg->n_email_blacklist);
 		free_strings(cfg->bad_agents, cfg->n_bad_agents);
 		free_strings(cfg->bad_hosts, cfg->n_bad_hosts);
 		free(cfg->bad_ips);

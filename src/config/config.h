@@ -26,6 +26,13 @@ typedef struct nsupd_config {
 	unsigned threads;              /* HTTP worker threads */
 	unsigned max_connections;
 	unsigned connection_timeout;   /* seconds idle before a connection is closed */
+	/* Native TLS: the addresses nsupd serves HTTPS on itself, with this
+	 * certificate (PEM, chain allowed) and unencrypted key; "" = none.
+	 * Either both files and at least one address, or none of them. */
+	config_listen listen_tls[CONFIG_MAX_LISTEN];
+	size_t n_listen_tls;
+	char *tls_certificate;
+	char *tls_key;
 
 	/* [database] */
 	char *database_url;
@@ -38,6 +45,13 @@ typedef struct nsupd_config {
 	char *www_ipv6_host;
 	bool we_have_tls;
 	char *secret_key;
+	/* Accounts (web registration) */
+	bool registration_open;        /* false: /account/register/ sends to .../closed/ */
+	char *email_check_resolver;    /* ADDR[:PORT] for the MX check of new addresses; "" =
+	                                * the first nameserver of /etc/resolv.conf; "none" =
+	                                * no DNS check */
+	char **email_blacklist;        /* POSIX extended regexes, searched case-insensitively */
+	size_t n_email_blacklist;
 
 	/* [dns] */
 	unsigned resolver_timeout;     /* seconds */
@@ -64,6 +78,8 @@ typedef struct nsupd_config {
 	char *web_locale;              /* directory of LANG.po files */
 	unsigned login_failures_max;   /* failed logins per client address ... */
 	unsigned login_failures_window;/* ... within this many seconds, then 429 */
+	unsigned register_max;         /* registrations per client address ... */
+	unsigned register_window;      /* ... within this many seconds */
 
 	/* [log] */
 	char *log_level;               /* debug, info, warning, error */

@@ -165,12 +165,16 @@ nsupd_err dns_check_zone(const dns_zone *z, dns_error *err)
 			       "", "");
 	knot_dname_to_lower(qname);
 	uint8_t query[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4];
-	knot_pkt_t *pkt = knot_pkt_new(query, sizeof(query), NULL);
+	/* libknot builds in its own buffer; a wire passed to knot_pkt_new
+	 * would be taken as a received message. */
+	knot_pkt_t *pkt = knot_pkt_new(NULL, sizeof(query), NULL);
 	if (pkt == NULL)
 		return set_err(err, NSUPD_ERR_NOMEM, -1, "out of memory%s%s%s", "", "", "");
 	knot_wire_set_id(pkt->wire, dns_random_id());
 	int kr = knot_pkt_put_question(pkt, qname, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
 	size_t qlen = pkt->size;
+	if (kr == KNOT_EOK)
+		memcpy(query, pkt->wire, qlen);
 	knot_pkt_free(pkt);
 	if (kr != KNOT_EOK)
 		return set_err(err, NSUPD_ERR_INTERNAL, -1, "cannot build the SOA query for %s%s%s",

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -10,20 +11,52 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
 #include "util/strutil.h"
 
+/* Plain and TLS listen addresses together. */
+#define HTTP_MAX_DAEMONS (2 * CONFIG_MAX_LISTEN)
+/* Daemons replaced by certificate reloads that may still be finishing
+ * their connections; a reload beyond this stops the oldest at once. */
+#define HTTP_MAX_RETIRED 32
+/* A replaced daemon is stopped when its last connection ends, or this
+ * many seconds after connection_timeout even when a client keeps its
+ * connection busy. */
+#define HTTP_RETIRE_GRACE 300
+
+struct retired_daemon {
+	struct MHD_Daemon *d;
+	int fd;                       /* its listen fd (a dup), closed after the stop */
+	struct timespec deadline;     /* CLOCK_MONOTONIC */
+};
+
 struct http_server {
-	struct MHD_Daemon *daemons[CONFIG_MAX_LISTEN];
-	int sockets[CONFIG_MAX_LISTEN];
+	struct MHD_Daemon *daemons[HTTP_MAX_DAEMONS];
+	/* The listening sockets, owned here. Each daemon gets its own dup of
+	 * one, so that a daemon can be stopped (which closes its fd) while a
+	 * successor keeps accepting on the same socket: nothing waiting in
+	 * the accept queue is lost across a certificate reload. */
+	int sockets[HTTP_MAX_DAEMONS];
+	int daemon_fds[HTTP_MAX_DAEMONS];
+	bool tls[HTTP_MAX_DAEMONS];
 	size_t n_daemons;
 	const nsupd_config *cfg;
 	const http_route *routes;
 	size_t n_routes;
 	const http_route *fallback;   /* the "*" route, or NULL */
 	void *app;
+
+	/* Replaced TLS daemons, stopped by the reaper thread once idle. */
+	pthread_mutex_t retired_lock;
+	pthread_cond_t retired_cond;
+	struct retired_daemon retired[HTTP_MAX_RETIRED];
+	size_t n_retired;
+	bool reaper_running;
+	bool reaper_stop;
+	pthread_t reaper;
 };
 
 /* Each worker thread keeps one arena and resets it after every request, so
@@ -690,6 +723,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	sockaddr_to_ip(ci != NULL ? ci->client_addr : NULL, &req.peer);
 	req.client = ip_unmap_v4(req.peer);
+	/* Only connections of a TLS daemon have a TLS session. */
+	req.tls = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
 	apply_forwarded(srv->cfg, &req);
 
 	route->handler(srv->app, &req, &res);
@@ -750,6 +785,380 @@ static int listen_socket(const config_listen *l, char *errbuf, size_t errsize)
 	return fd;
 }
 
+/* ---- native TLS: certificate and key files ---- */
+
+/* Certificate chains and keys are a few KiB; the bound keeps a wrong path
+ * (a log file, a device) from eating memory. */
+#define TLS_FILE_MAX (1024 * 1024)
+
+typedef struct tls_pem {
+	char *cert;
+	char *key;
+	size_t key_len;
+} tls_pem;
+
+static void tls_pem_free(tls_pem *p)
+{
+	free(p->cert);
+	if (p->key != NULL)
+		explicit_bzero(p->key, p->key_len);
+	free(p->key);
+	memset(p, 0, sizeof(*p));
+}
+
+static char *read_small_file(const char *path, size_t *len, char *errbuf, size_t errsize)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(errbuf, errsize, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(TLS_FILE_MAX + 1);
+	size_t n = buf != NULL ? fread(buf, 1, TLS_FILE_MAX + 1, f) : 0;
+	bool bad = buf == NULL || ferror(f);
+	int err = errno;
+	fclose(f);
+	if (bad) {
+		snprintf(errbuf, errsize, "%s: cannot read: %s", path,
+			 buf == NULL ? "out of memory" : strerror(err));
+		free(buf);
+		return NULL;
+	}
+	if (n > TLS_FILE_MAX) {
+		snprintf(errbuf, errsize, "%s: larger than %d bytes", path, TLS_FILE_MAX);
+		explicit_bzero(buf, n);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* The body of a PEM block must be base64 of one DER SEQUENCE whose length
+ * is exactly what was decoded: a file with lines missing or cut short
+ * fails here with a clear message instead of deep inside GnuTLS (whose
+ * error path for a damaged certificate leaks memory). */
+static bool pem_body_ok(const char *body, size_t n)
+{
+	unsigned char head[8];
+	size_t total = 0, pad = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = body[i];
+		if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		int v = b64val(c);
+		if (v < 0 || pad > 0)
+			return false;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (total < sizeof(head))
+				head[total] = (unsigned char)(acc >> bits);
+			total++;
+		}
+	}
+	if (pad > 2 || total < 2 || head[0] != 0x30)
+		return false;
+	size_t len, hdr;
+	if (head[1] < 0x80) {
+		len = head[1];
+		hdr = 2;
+	} else {
+		size_t k = head[1] & 0x7f;
+		if (k == 0 || k > 3 || total < 2 + k)
+			return false;
+		len = 0;
+		for (size_t i = 0; i < k; i++)
+			len = (len << 8) | head[2 + i];
+		hdr = 2 + k;
+	}
+	return hdr + len == total;
+}
+
+/* True when text has at least one "-----BEGIN <label>-----" block and
+ * every such block is closed by its END line and holds one whole DER
+ * structure. GnuTLS leaks memory when it parses a block cut off before
+ * its END (a half-copied file), so that never reaches it. label_tail
+ * matches the end of the label ("PRIVATE KEY" takes "EC PRIVATE KEY"
+ * too). */
+static bool pem_blocks_ok(const char *text, const char *label_tail)
+{
+	bool found = false;
+	const char *p = text;
+	while ((p = strstr(p, "-----BEGIN ")) != NULL) {
+		const char *label = p + 11;
+		const char *dash = strstr(label, "-----");
+		if (dash == NULL)
+			return false;
+		size_t n = (size_t)(dash - label);
+		size_t tn = strlen(label_tail);
+		bool wanted = n >= tn && strncmp(dash - tn, label_tail, tn) == 0;
+		char end[96];
+		if (n > sizeof(end) - 16)
+			return false;
+		snprintf(end, sizeof(end), "-----END %.*s-----", (int)n, label);
+		const char *close = strstr(dash + 5, end);
+		if (close == NULL)
+			return false;
+		/* No other block may start inside this one. */
+		const char *next = strstr(dash + 5, "-----BEGIN ");
+		if (next != NULL && next < close)
+			return false;
+		/* Encrypted traditional keys carry headers before their body;
+		 * they are refused later with their own message. */
+		if (strstr(label, "ENCRYPTED") == NULL && strstr(dash, "Proc-Type:") != dash + 6 &&
+		    !pem_body_ok(dash + 5, (size_t)(close - dash - 5)))
+			return false;
+		found = found || wanted;
+		p = close + strlen(end);
+	}
+	return found;
+}
+
+/* Reads the configured certificate and key. The PEM structure is checked
+ * here because libmicrohttpd only says that TLS set-up failed, not why. */
+static bool tls_pem_load(const nsupd_config *cfg, tls_pem *out, char *errbuf, size_t errsize)
+{
+	memset(out, 0, sizeof(*out));
+	size_t cert_len = 0;
+	out->cert = read_small_file(cfg->tls_certificate, &cert_len, errbuf, errsize);
+	if (out->cert == NULL)
+		return false;
+	out->key = read_small_file(cfg->tls_key, &out->key_len, errbuf, errsize);
+	if (out->key == NULL) {
+		tls_pem_free(out);
+		return false;
+	}
+	if (strlen(out->cert) != cert_len || !pem_blocks_ok(out->cert, "CERTIFICATE")) {
+		snprintf(errbuf, errsize, "%s: not a PEM certificate (-----BEGIN CERTIFICATE----- "
+			 "... -----END CERTIFICATE-----)", cfg->tls_certificate);
+		tls_pem_free(out);
+		return false;
+	}
+	if (strlen(out->key) != out->key_len || !pem_blocks_ok(out->key, "PRIVATE KEY")) {
+		snprintf(errbuf, errsize, "%s: not a PEM private key (-----BEGIN ... PRIVATE KEY----- "
+			 "... -----END ... PRIVATE KEY-----)", cfg->tls_key);
+		tls_pem_free(out);
+		return false;
+	}
+	if (strstr(out->key, "ENCRYPTED") != NULL) {
+		snprintf(errbuf, errsize, "%s: the private key is encrypted; nsupd needs it "
+			 "unencrypted (protect the file instead)", cfg->tls_key);
+		tls_pem_free(out);
+		return false;
+	}
+	return true;
+}
+
+/* ---- daemons ---- */
+
+/* A daemon accepting on its own dup of fd, with TLS when pem is given.
+ * Returns NULL (and closes the dup) when libmicrohttpd refuses, e.g. for
+ * a certificate and key that do not match. */
+static struct MHD_Daemon *start_daemon(http_server *srv, int fd, const tls_pem *pem, int *dfd)
+{
+	const nsupd_config *cfg = srv->cfg;
+	*dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (*dfd < 0)
+		return NULL;
+	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
+	/* ITC lets MHD_quiesce_daemon work with the internal threads. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC;
+	struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL } };
+	if (pem != NULL) {
+		flags |= MHD_USE_TLS;
+		tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, pem->cert };
+		tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, pem->key };
+		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	}
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, 0, NULL, NULL, access_cb, srv,
+		MHD_OPTION_LISTEN_SOCKET, *dfd,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections > 0 ? cfg->max_connections : 4096,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		/* RFC 7230: an HTTP/1.1 request without Host is answered
+		 * 400; routers all send it, so this costs no client. */
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		MHD_OPTION_ARRAY, tls_opts,
+		MHD_OPTION_END);
+	if (d == NULL) {
+		close(*dfd);
+		*dfd = -1;
+	}
+	return d;
+}
+
+/* Stops accepting on d's socket; true when d no longer owns dfd (the
+ * caller closes it after MHD_stop_daemon). */
+static bool quiesce(struct MHD_Daemon *d)
+{
+	return MHD_quiesce_daemon(d) != MHD_INVALID_SOCKET;
+}
+
+/* Stops a daemon whose quiesce state is known; closes its fd when MHD
+ * does not. */
+static void stop_daemon(struct MHD_Daemon *d, int dfd, bool quiesced)
+{
+	MHD_stop_daemon(d);
+	if (quiesced && dfd >= 0)
+		close(dfd);
+}
+
+static unsigned daemon_connections(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return info != NULL ? info->num_connections : 0;
+}
+
+static bool time_passed(const struct timespec *now, const struct timespec *t)
+{
+	return now->tv_sec > t->tv_sec || (now->tv_sec == t->tv_sec && now->tv_nsec >= t->tv_nsec);
+}
+
+/* Stops replaced daemons once their last connection has ended (or their
+ * grace time is over). Polls: libmicrohttpd has no callback for "last
+ * connection closed" that fits a quiesced daemon. */
+static void *reaper_main(void *p)
+{
+	http_server *srv = p;
+	pthread_mutex_lock(&srv->retired_lock);
+	while (!srv->reaper_stop) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (size_t i = 0; i < srv->n_retired;) {
+			struct retired_daemon r = srv->retired[i];
+			unsigned open = daemon_connections(r.d);
+			bool late = time_passed(&now, &r.deadline);
+			if (open != 0 && !late) {
+				i++;
+				continue;
+			}
+			srv->retired[i] = srv->retired[--srv->n_retired];
+			pthread_mutex_unlock(&srv->retired_lock);
+			if (late && open != 0)
+				log_info("http: closing %u connection(s) still on the previous TLS "
+					 "certificate", open);
+			stop_daemon(r.d, r.fd, true);
+			pthread_mutex_lock(&srv->retired_lock);
+		}
+		if (srv->reaper_stop)
+			break;
+		struct timespec wake;
+		clock_gettime(CLOCK_MONOTONIC, &wake);
+		if (srv->n_retired == 0) {
+			wake.tv_sec += 3600;
+		} else {
+			wake.tv_nsec += 200 * 1000000L;
+			if (wake.tv_nsec >= 1000000000L) {
+				wake.tv_sec++;
+				wake.tv_nsec -= 1000000000L;
+			}
+		}
+		pthread_cond_timedwait(&srv->retired_cond, &srv->retired_lock, &wake);
+	}
+	pthread_mutex_unlock(&srv->retired_lock);
+	return NULL;
+}
+
+/* Hands a quiesced daemon to the reaper. */
+static void retire(http_server *srv, struct MHD_Daemon *d, int dfd)
+{
+	struct retired_daemon r = { .d = d, .fd = dfd };
+	clock_gettime(CLOCK_MONOTONIC, &r.deadline);
+	r.deadline.tv_sec += (time_t)srv->cfg->connection_timeout + HTTP_RETIRE_GRACE;
+	struct retired_daemon evicted = { 0 };
+	pthread_mutex_lock(&srv->retired_lock);
+	if (!srv->reaper_running) {
+		srv->reaper_stop = false;
+		if (pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0)
+			srv->reaper_running = true;
+	}
+	if (!srv->reaper_running) {
+		pthread_mutex_unlock(&srv->retired_lock);
+		log_error("http: no thread to wait for the old TLS connections; closing them now");
+		stop_daemon(d, dfd, true);
+		return;
+	}
+	if (srv->n_retired == HTTP_MAX_RETIRED) {
+		evicted = srv->retired[0];
+		memmove(&srv->retired[0], &srv->retired[1],
+			(HTTP_MAX_RETIRED - 1) * sizeof(srv->retired[0]));
+		srv->n_retired--;
+	}
+	srv->retired[srv->n_retired++] = r;
+	pthread_cond_signal(&srv->retired_cond);
+	pthread_mutex_unlock(&srv->retired_lock);
+	if (evicted.d != NULL) {
+		log_info("http: too many certificate reloads in a row; closing the connections "
+			 "of the oldest");
+		stop_daemon(evicted.d, evicted.fd, true);
+	}
+}
+
+static void addr_text(const config_listen *l, char *out, size_t outsize)
+{
+	bool v6 = strchr(l->host, ':') != NULL;
+	snprintf(out, outsize, "%s%s%s:%u", v6 ? "[" : "", l->host, v6 ? "]" : "",
+		 (unsigned)l->port);
+}
+
+static bool add_daemon(http_server *srv, const config_listen *l, const tls_pem *pem,
+		       char *errbuf, size_t errsize)
+{
+	int fd = listen_socket(l, errbuf, errsize);
+	if (fd < 0)
+		return false;
+	int dfd = -1;
+	struct MHD_Daemon *d = start_daemon(srv, fd, pem, &dfd);
+	if (d == NULL) {
+		char where[IP_STRLEN + 16];
+		addr_text(l, where, sizeof(where));
+		if (pem != NULL)
+			snprintf(errbuf, errsize, "cannot start HTTPS on %s: the certificate (%s) "
+				 "and key (%s) are not valid or do not match", where,
+				 srv->cfg->tls_certificate, srv->cfg->tls_key);
+		else
+			snprintf(errbuf, errsize, "cannot start the HTTP server on %s", where);
+		close(fd);
+		return false;
+	}
+	srv->sockets[srv->n_daemons] = fd;
+	srv->daemon_fds[srv->n_daemons] = dfd;
+	srv->tls[srv->n_daemons] = pem != NULL;
+	srv->daemons[srv->n_daemons++] = d;
+	return true;
+}
+
 nsupd_err http_server_start(const nsupd_config *cfg, const http_route *routes, size_t n_routes,
 			    void *app, http_server **out, char *errbuf, size_t errsize)
 {
@@ -763,40 +1172,89 @@ nsupd_err http_server_start(const nsupd_config *cfg, const http_route *routes, s
 	for (size_t i = 0; i < n_routes; i++)
 		if (strcmp(routes[i].path, "*") == 0 && srv->fallback == NULL)
 			srv->fallback = &routes[i];
+	pthread_mutex_init(&srv->retired_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->retired_cond, &ca);
+	pthread_condattr_destroy(&ca);
 
-	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
 	for (size_t i = 0; i < cfg->n_listen; i++) {
-		int fd = listen_socket(&cfg->listen[i], errbuf, errsize);
-		if (fd < 0) {
+		if (!add_daemon(srv, &cfg->listen[i], NULL, errbuf, errsize)) {
 			http_server_stop(srv);
 			return NSUPD_ERR_IO;
 		}
-		srv->sockets[srv->n_daemons] = fd;
-		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-		struct MHD_Daemon *d = MHD_start_daemon(
-			flags, 0, NULL, NULL, access_cb, srv,
-			MHD_OPTION_LISTEN_SOCKET, fd,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
-			MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections > 0 ? cfg->max_connections : 4096,
-			MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-			/* RFC 7230: an HTTP/1.1 request without Host is answered
-			 * 400; routers all send it, so this costs no client. */
-			MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
-			MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
-			MHD_OPTION_END);
-		if (d == NULL) {
-			snprintf(errbuf, errsize, "cannot start the HTTP server on %s:%u",
-				 cfg->listen[i].host, (unsigned)cfg->listen[i].port);
-			close(fd);
+	}
+	if (cfg->n_listen_tls > 0) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(errbuf, errsize, "listen_tls: this libmicrohttpd has no TLS support");
 			http_server_stop(srv);
-			return NSUPD_ERR_IO;
+			return NSUPD_ERR_CONFIG;
 		}
-		srv->daemons[srv->n_daemons++] = d;
+		tls_pem pem;
+		if (!tls_pem_load(cfg, &pem, errbuf, errsize)) {
+			http_server_stop(srv);
+			return NSUPD_ERR_CONFIG;
+		}
+		for (size_t i = 0; i < cfg->n_listen_tls; i++) {
+			if (!add_daemon(srv, &cfg->listen_tls[i], &pem, errbuf, errsize)) {
+				tls_pem_free(&pem);
+				http_server_stop(srv);
+				return NSUPD_ERR_IO;
+			}
+		}
+		/* libmicrohttpd copies the PEM data into GnuTLS at start. */
+		tls_pem_free(&pem);
 	}
 	*out = srv;
+	return NSUPD_OK;
+}
+
+nsupd_err http_server_reload_tls(http_server *srv, char *errbuf, size_t errsize)
+{
+	if (errsize > 0)
+		errbuf[0] = '\0';
+	if (srv == NULL || srv->cfg->n_listen_tls == 0)
+		return NSUPD_OK;
+	tls_pem pem;
+	if (!tls_pem_load(srv->cfg, &pem, errbuf, errsize))
+		return NSUPD_ERR_CONFIG;
+	/* All new daemons first, sharing the listening sockets with the old
+	 * ones, so that a failure changes nothing and success leaves no
+	 * moment without a daemon accepting. */
+	struct MHD_Daemon *fresh[HTTP_MAX_DAEMONS] = { 0 };
+	int fresh_fds[HTTP_MAX_DAEMONS];
+	bool ok = true;
+	for (size_t i = 0; i < srv->n_daemons; i++) {
+		fresh_fds[i] = -1;
+		if (!srv->tls[i] || !ok)
+			continue;
+		fresh[i] = start_daemon(srv, srv->sockets[i], &pem, &fresh_fds[i]);
+		ok = fresh[i] != NULL;
+	}
+	tls_pem_free(&pem);
+	if (!ok) {
+		snprintf(errbuf, errsize, "the certificate (%s) and key (%s) are not valid or do "
+			 "not match", srv->cfg->tls_certificate, srv->cfg->tls_key);
+		for (size_t i = 0; i < srv->n_daemons; i++)
+			if (fresh[i] != NULL)
+				stop_daemon(fresh[i], fresh_fds[i], quiesce(fresh[i]));
+		return NSUPD_ERR_CONFIG;
+	}
+	for (size_t i = 0; i < srv->n_daemons; i++) {
+		if (fresh[i] == NULL)
+			continue;
+		struct MHD_Daemon *old = srv->daemons[i];
+		int old_fd = srv->daemon_fds[i];
+		srv->daemons[i] = fresh[i];
+		srv->daemon_fds[i] = fresh_fds[i];
+		/* The old daemon stops accepting but keeps serving the
+		 * connections it has until they end. */
+		if (quiesce(old))
+			retire(srv, old, old_fd);
+		else
+			stop_daemon(old, old_fd, false);
+	}
 	return NSUPD_OK;
 }
 
@@ -804,12 +1262,26 @@ void http_server_stop(http_server *srv)
 {
 	if (srv == NULL)
 		return;
+	if (srv->reaper_running) {
+		pthread_mutex_lock(&srv->retired_lock);
+		srv->reaper_stop = true;
+		pthread_cond_signal(&srv->retired_cond);
+		pthread_mutex_unlock(&srv->retired_lock);
+		pthread_join(srv->reaper, NULL);
+		srv->reaper_running = false;
+	}
 	/* Stop accepting everywhere first, then let each pool finish. */
+	bool quiesced[HTTP_MAX_DAEMONS];
 	for (size_t i = 0; i < srv->n_daemons; i++)
-		MHD_quiesce_daemon(srv->daemons[i]);
+		quiesced[i] = quiesce(srv->daemons[i]);
+	for (size_t i = 0; i < srv->n_retired; i++)
+		stop_daemon(srv->retired[i].d, srv->retired[i].fd, true);
+	srv->n_retired = 0;
 	for (size_t i = 0; i < srv->n_daemons; i++) {
-		MHD_stop_daemon(srv->daemons[i]);
+		stop_daemon(srv->daemons[i], srv->daemon_fds[i], quiesced[i]);
 		close(srv->sockets[i]);
 	}
+	pthread_cond_destroy(&srv->retired_cond);
+	pthread_mutex_destroy(&srv->retired_lock);
 	free(srv);
 }

@@ -1,7 +1,8 @@
 /* The HTTP front: libmicrohttpd daemons (one per listen address, each with
- * a thread pool), request decoding (query, headers, cookies, urlencoded
- * form bodies, the client's address after the trusted-proxy rules) and a
- * routing table to thin handlers.
+ * a thread pool; HTTPS with GnuTLS on the listen_tls addresses), request
+ * decoding (query, headers, cookies, urlencoded form bodies, the client's
+ * address after the trusted-proxy rules, TLS or not) and a routing table
+ * to thin handlers.
  *
  * Routes are exact paths ("/nic/update") or patterns with typed segments:
  *   "/host/<int>/"                       one integer parameter
@@ -144,5 +145,14 @@ nsupd_err http_server_start(const nsupd_config *cfg, const http_route *routes, s
 			    void *app, http_server **out, char *errbuf, size_t errsize);
 /* Stops accepting, finishes requests in flight, frees everything. */
 void http_server_stop(http_server *srv);
+
+/* Native TLS ([server] listen_tls): reads tls_certificate and tls_key
+ * again (for SIGHUP). New connections get the new certificate at once;
+ * connections already open stay on the old one until they end (at most
+ * connection_timeout + 5 minutes). When a file cannot be read or the pair
+ * is not valid, nothing changes and errbuf says why. NSUPD_OK without
+ * doing anything when there is no TLS address. Call from one thread, not
+ * concurrently with http_server_stop. */
+nsupd_err http_server_reload_tls(http_server *srv, char *errbuf, size_t errsize);
 
 #endif

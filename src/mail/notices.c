@@ -1,5 +1,5 @@
 /* The texts of the notices (spec section 8). Every English text is here
- * and nowhere else, marked N_("...") so scripts/update-po.py can extract
+ * and nowhere else, marked with the N_ macro so scripts/update-po.py can extract
  * it; each paragraph is its own msgid, so a translator sees short units
  * and a changed paragraph does not invalidate the others. Placeholders
  * are %(name)s, as in the templates' {% trans %}. */

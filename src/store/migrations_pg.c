@@ -204,11 +204,38 @@ static const char migration_4[] =
 	");"
 	"CREATE INDEX mail_queue_next ON mail_queue(next_attempt);";
 
+/* Mirrors SQLite's version 5: account activation and password reset tokens. */
+static const char migration_5[] =
+	"CREATE TABLE account_tokens ("
+	"  id BIGSERIAL PRIMARY KEY,"
+	"  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  kind VARCHAR(16) NOT NULL,"
+	"  token_hash VARCHAR(64) NOT NULL UNIQUE,"
+	"  created BIGINT NOT NULL,"
+	"  expires BIGINT NOT NULL"
+	");"
+	"CREATE INDEX account_tokens_user ON account_tokens(user_id);"
+	"CREATE INDEX account_tokens_expires ON account_tokens(expires);";
+
+/* Mirrors SQLite's version 6: IP detection tokens. */
+static const char migration_6[] =
+	"CREATE TABLE detectip_tokens ("
+	"  token VARCHAR(64) PRIMARY KEY,"
+	"  ipv4 VARCHAR(45) NOT NULL DEFAULT '',"
+	"  ipv4_at BIGINT NOT NULL DEFAULT 0,"
+	"  ipv6 VARCHAR(45) NOT NULL DEFAULT '',"
+	"  ipv6_at BIGINT NOT NULL DEFAULT 0,"
+	"  expires BIGINT NOT NULL"
+	");"
+	"CREATE INDEX detectip_tokens_expires ON detectip_tokens(expires);";
+
 const struct store_migration store_pg_migrations[] = {
 	{ 1, migration_1 },
 	{ 2, migration_2 },
 	{ 3, migration_3 },
 	{ 4, migration_4 },
+	{ 5, migration_5 },
+	{ 6, migration_6 },
 };
 
 const int store_pg_migrations_count =

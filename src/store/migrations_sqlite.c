@@ -215,11 +215,43 @@ static const char migration_4[] =
 	");"
 	"CREATE INDEX mail_queue_next ON mail_queue(next_attempt);";
 
+/* Accounts: single-use, expiring tokens for e-mail activation and
+ * password reset. Only a SHA-256 of the token is kept, so a copy of the
+ * database does not let anyone activate or take over an account. */
+static const char migration_5[] =
+	"CREATE TABLE account_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  kind VARCHAR(16) NOT NULL,"
+	"  token_hash VARCHAR(64) NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL"
+	");"
+	"CREATE INDEX account_tokens_user ON account_tokens(user_id);"
+	"CREATE INDEX account_tokens_expires ON account_tokens(expires);";
+
+/* Web interface: IP detection tokens (spec 2.9). A page's hidden requests
+ * to the single-stack hosts carry the token (never the session id); the
+ * address they came from is kept on the token row, where the visitor's
+ * own session picks it up. Rows live 60 s. */
+static const char migration_6[] =
+	"CREATE TABLE detectip_tokens ("
+	"  token VARCHAR(64) PRIMARY KEY,"
+	"  ipv4 VARCHAR(45) NOT NULL DEFAULT '',"
+	"  ipv4_at INTEGER NOT NULL DEFAULT 0,"
+	"  ipv6 VARCHAR(45) NOT NULL DEFAULT '',"
+	"  ipv6_at INTEGER NOT NULL DEFAULT 0,"
+	"  expires INTEGER NOT NULL"
+	");"
+	"CREATE INDEX detectip_tokens_expires ON detectip_tokens(expires);";
+
 const struct store_migration store_sqlite_migrations[] = {
 	{ 1, migration_1 },
 	{ 2, migration_2 },
 	{ 3, migration_3 },
 	{ 4, migration_4 },
+	{ 5, migration_5 },
+	{ 6, migration_6 },
 };
 
 const int store_sqlite_migrations_count =

@@ -467,4 +467,122 @@ nsupd_err store_mail_count(store *s, int64_t *n);
 /* Makes every queued mail due at now (an operator's explicit flush). */
 nsupd_err store_mail_make_due(store *s, int64_t now);
 
+/* ---- Web overview and host pages (store_hostpages.c) ---- */
+
+/* A domain as the host pages list it (secret left empty) with its owner's
+ * user name; d is valid only during the call, which must not call the
+ * store. */
+typedef bool (*store_domain_visible_cb)(const store_domain *d, const char *owner_name,
+	void *ctx);
+/* The domains user_id may put hosts in: the user's own, ordered by name,
+ * then other users' public ones, ordered by name. */
+nsupd_err store_domain_list_visible(store *s, int64_t user_id, store_domain_visible_cb cb,
+	void *ctx);
+
+/* ---- Accounts (store_account.c): self-service registration, activation,
+ * password reset and the profile. Tokens are stored only as a hash of the
+ * random value that went out by mail (token_hash: 64 hex digits), belong
+ * to one user, and are single-use and expiring. */
+#define STORE_TOKEN_ACTIVATE "activate"
+#define STORE_TOKEN_RESET "reset"
+#define STORE_TOKEN_HASH_MAX 65
+
+/* *taken: some user's name equals name ignoring ASCII case (a new name
+ * must not differ from an existing one only in case). */
+nsupd_err store_user_name_taken(store *s, const char *name, bool *taken);
+/* Adds u (inactive whatever u->active says) together with its activation
+ * token, in one transaction. EXISTS when the name is taken. */
+nsupd_err store_account_register(store *s, const store_user *u, const char *token_hash,
+	int64_t now, int64_t expires, int64_t *id);
+/* Activates the user of a valid activation token and uses the token up.
+ * NOT_FOUND when the token is unknown, used or expired. */
+nsupd_err store_account_activate(store *s, const char *token_hash, int64_t now,
+	int64_t *user_id);
+nsupd_err store_token_add(store *s, int64_t user_id, const char *kind, const char *token_hash,
+	int64_t now, int64_t expires);
+/* The user of a valid (unexpired) token of kind; NOT_FOUND otherwise. */
+nsupd_err store_token_check(store *s, const char *kind, const char *token_hash, int64_t now,
+	int64_t *user_id);
+/* Deletes the user's tokens of kind (NULL: all kinds). */
+nsupd_err store_token_delete_user(store *s, int64_t user_id, const char *kind);
+/* Deletes expired tokens. */
+nsupd_err store_token_prune(store *s, int64_t now);
+/* Sets the password of user_id when token_hash is still a valid reset
+ * token of that user; then every reset token of the user is gone.
+ * NOT_FOUND when the token was not (any more) valid: nothing changed. */
+nsupd_err store_account_reset_password(store *s, const char *token_hash, int64_t user_id,
+	const char *password_hash, int64_t now);
+nsupd_err store_user_set_password(store *s, int64_t id, const char *password_hash);
+
+typedef struct store_user_profile {
+	char first_name[151];
+	char last_name[151];
+	char email[STORE_NAME_MAX];
+	char language[11];
+} store_user_profile;
+nsupd_err store_user_profile_get(store *s, int64_t id, store_user_profile *out);
+nsupd_err store_user_profile_set(store *s, int64_t id, const store_user_profile *p);
+/* Active users with a password whose e-mail equals email ignoring ASCII
+ * case, at most max ids; *n = how many. */
+nsupd_err store_user_ids_by_email(store *s, const char *email, int64_t *ids, size_t max,
+	size_t *n);
+/* The hosts whose DNS records go away with the user: the user's own hosts
+ * and every host in a domain the user owns. *ids is malloc'ed (free() it,
+ * also when *n is 0). */
+nsupd_err store_account_host_ids(store *s, int64_t user_id, int64_t **ids, size_t *n);
+
+/* ---- Web interface: domain pages, status page, IP detection
+ * (store_domweb.c) ---- */
+
+/* A domain's settings as its owner edits them; NULL strings and fields
+ * with set_* false are kept. Setting available also ends a back-off. */
+typedef struct store_domain_settings {
+	const char *nameserver;
+	const char *nameserver2;              /* "" = none */
+	const char *algorithm;
+	const char *secret;
+	const char *comment;
+	bool set_public, public_;
+	bool set_available, available;
+} store_domain_settings;
+nsupd_err store_domain_update(store *s, int64_t id, const store_domain_settings *set);
+
+/* The counts of the status page (at now). */
+#define STORE_STATS_WINDOWS 4                 /* 2, 14, 61 and 730 days */
+typedef struct store_stats {
+	int64_t domains, domains_public, domains_unavailable;
+	int64_t hosts, hosts_unavailable, hosts_abuse, hosts_abuse_blocked;
+	int64_t hosts_with_client_faults, hosts_with_server_faults, hosts_with_auth_faults;
+	int64_t client_faults, server_faults, api_auth_faults;   /* sums */
+	int64_t users, users_active;
+	struct {
+		int64_t days;
+		int64_t ipv4, ipv4_tls, ipv6, ipv6_tls;   /* hosts updated within */
+		int64_t users_logged_in, users_created;
+	} window[STORE_STATS_WINDOWS];
+} store_stats;
+nsupd_err store_stats_get(store *s, int64_t now, store_stats *out);
+
+/* IP detection tokens (spec 2.9): a page makes a random token that the
+ * single-stack hosts' /detectip/<token>/ requests use to report the
+ * visitor's address; the visitor's own session reads it back. They live in
+ * the database, so every instance behind a load balancer sees them. */
+#define STORE_DETECTIP_TOKEN_MAX 65
+typedef struct store_detectip {
+	char token[STORE_DETECTIP_TOKEN_MAX];
+	char ipv4[STORE_ADDR_MAX];            /* "" = not reported */
+	int64_t ipv4_at;
+	char ipv6[STORE_ADDR_MAX];
+	int64_t ipv6_at;
+	int64_t expires;
+} store_detectip;
+nsupd_err store_detectip_create(store *s, const char *token, int64_t expires);
+/* Stores the address (family 4 or 6) while the token is valid at now;
+ * *found (may be NULL) says whether it was. */
+nsupd_err store_detectip_note(store *s, const char *token, int family, const char *addr,
+	int64_t now, bool *found);
+/* NOT_FOUND when missing or expired at now. */
+nsupd_err store_detectip_get(store *s, const char *token, int64_t now, store_detectip *out);
+nsupd_err store_detectip_prune(store *s, int64_t now, int64_t *n);
+
 #endif

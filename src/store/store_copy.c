@@ -30,13 +30,14 @@
 static const char *const copy_tables[] = {
 	"users", "domains", "hosts", "related_hosts", "service_updaters",
 	"service_updater_host_configs", "blacklisted_hosts", "forward_queue", "audit_log",
-	"mail_queue",
+	"mail_queue", "account_tokens",
 };
 #define N_COPY ((int)(sizeof(copy_tables) / sizeof(copy_tables[0])))
 /* Not copied: sessions (everybody logs in again on the new database),
- * rate_events (short-lived rate-limit counters) and schema_version (the
+ * rate_events and detectip_tokens (short-lived) and schema_version (the
  * target's own migrations wrote it). */
-static const char *const skipped_tables[] = { "sessions", "schema_version", "rate_events" };
+static const char *const skipped_tables[] = { "sessions", "schema_version", "rate_events",
+	"detectip_tokens" };
 #define N_SKIPPED ((int)(sizeof(skipped_tables) / sizeof(skipped_tables[0])))
 #define MAX_COLS 64
 /* pg_advisory_xact_lock key of a copy into PostgreSQL: "nsuc". Two copies

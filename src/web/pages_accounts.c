@@ -44,14 +44,24 @@ static void login_post(web_req *r)
 	const char *name = web_form(r, "username");
 	const char *password = web_form(r, "password");
 	store_user u;
-	bool ok = false;
+	bool ok = false, inactive = false;
 	if (name != NULL && password != NULL && name[0] != '\0' && password[0] != '\0') {
 		nsupd_err e = store_user_get_by_name(r->app->store, name, &u);
-		if (e == NSUPD_OK)
-			ok = u.active && u.password_hash[0] != '\0' &&
-			     password_verify(password, u.password_hash);
-		else if (e != NSUPD_ERR_NOT_FOUND)
+		if (e == NSUPD_OK) {
+			ok = u.password_hash[0] != '\0' && password_verify(password, u.password_hash);
+			/* Told only to whoever knows the password, so the form
+			 * does not reveal which accounts exist or are inactive. */
+			inactive = ok && !u.active;
+			ok = ok && u.active;
+		} else if (e != NSUPD_ERR_NOT_FOUND) {
 			log_error("web: login: looking up a user: %s", nsupd_strerror(e));
+		}
+	}
+	if (inactive) {
+		login_form(r, 200, _(r, "This account is not active. If you have just registered, "
+				       "please open the activation link in the e-mail we sent you "
+				       "first."));
+		return;
 	}
 	if (!ok) {
 		web_rate_note(r, "login");

@@ -8,32 +8,88 @@
 
 #define LANG_COOKIE_AGE (365L * 86400)
 
-/* The addresses shown on the home page: the connection's own, and what
- * the IP detection (detectip, another module) stored in the session. */
-static void add_addresses(web_req *r)
-{
-	char ip[IP_STRLEN];
-	ip_format(&r->http->client, ip);
-	const char *v4 = "", *v6 = "";
-	json_t *data = web_session_data(r);
-	if (data != NULL) {
-		const char *s4 = json_string_value(json_object_get(data, "ipv4"));
-		const char *s6 = json_string_value(json_object_get(data, "ipv6"));
-		v4 = s4 != NULL ? s4 : "";
-		v6 = s6 != NULL ? s6 : "";
-	}
-	if (r->http->client.family == 4)
-		v4 = ip;
-	else if (r->http->client.family == 6)
-		v6 = ip;
-	json_object_set_new(r->ctx, "ipv4", json_string(v4));
-	json_object_set_new(r->ctx, "ipv6", json_string(v6));
-}
-
+/* The home page shows the visitor's addresses (web_ip_track puts them into
+ * the context as `ips`) and asks the single-stack hosts for the family the
+ * connection did not use. */
 static void home(web_req *r)
 {
-	add_addresses(r);
+	json_object_set_new(r->ctx, "want_detectip", json_true());
 	web_render(r, 200, "main/home.html");
+}
+
+static void about(web_req *r)
+{
+	const char *from = r->app->cfg->mail_from;
+	json_object_set_new(r->ctx, "contact", json_string(from != NULL ? from : ""));
+	web_render(r, 200, "main/about.html");
+}
+
+/* The original's robots.txt: crawlers stay out of everything that is
+ * per-user or an API. */
+static void robots(web_req *r)
+{
+	static const char body[] =
+		"User-agent: *\n"
+		"Crawl-delay: 10\n"
+		"Disallow: /account/\n"
+		"Disallow: /accounts/\n"
+		"Disallow: /login/\n"
+		"Disallow: /admin/\n"
+		"Disallow: /status/\n"
+		"Disallow: /myip/\n"
+		"Disallow: /detect_ip/\n"
+		"Disallow: /detectip/\n"
+		"Disallow: /ajax_get_ips/\n"
+		"Disallow: /nic/update/\n"
+		"Disallow: /nic/update_authorized/\n"
+		"Disallow: /update/\n"
+		"Disallow: /host/\n"
+		"Disallow: /overview/\n"
+		"Disallow: /domain/\n"
+		"Disallow: /generate_secret/\n"
+		"Disallow: /generate_ns_secret/\n"
+		"Disallow: /updater_hostconfig/\n"
+		"Disallow: /updater_hostconfig_overview/\n";
+	web_text(r, 200, "text/plain; charset=utf-8", body);
+	/* Unlike pages, it may be cached. */
+	http_add_header(r->res, "Cache-Control", "public, max-age=86400");
+}
+
+/* spec 5.11: service statistics for any logged-in user. */
+static void status_page(web_req *r)
+{
+	store_stats st;
+	nsupd_err e = store_stats_get(r->app->store, r->now, &st);
+	if (e != NSUPD_OK) {
+		log_error("web: reading the statistics: %s", nsupd_strerror(e));
+		web_error(r, 500, NULL);
+		return;
+	}
+	json_object_set_new(r->ctx, "stats", json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"domains", (json_int_t)st.domains, "domains_public", (json_int_t)st.domains_public,
+		"domains_unavailable", (json_int_t)st.domains_unavailable,
+		"hosts", (json_int_t)st.hosts, "hosts_unavailable", (json_int_t)st.hosts_unavailable,
+		"hosts_abuse", (json_int_t)st.hosts_abuse,
+		"hosts_abuse_blocked", (json_int_t)st.hosts_abuse_blocked,
+		"hosts_with_client_faults", (json_int_t)st.hosts_with_client_faults,
+		"hosts_with_server_faults", (json_int_t)st.hosts_with_server_faults,
+		"hosts_with_auth_faults", (json_int_t)st.hosts_with_auth_faults,
+		"client_faults", (json_int_t)st.client_faults,
+		"server_faults", (json_int_t)st.server_faults,
+		"api_auth_faults", (json_int_t)st.api_auth_faults,
+		"users", (json_int_t)st.users, "users_active", (json_int_t)st.users_active));
+	json_t *windows = json_array();
+	for (int i = 0; i < STORE_STATS_WINDOWS; i++)
+		json_array_append_new(windows, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"days", (json_int_t)st.window[i].days, "ipv4", (json_int_t)st.window[i].ipv4,
+			"ipv4_tls", (json_int_t)st.window[i].ipv4_tls,
+			"ipv6", (json_int_t)st.window[i].ipv6,
+			"ipv6_tls", (json_int_t)st.window[i].ipv6_tls,
+			"users_logged_in", (json_int_t)st.window[i].users_logged_in,
+			"users_created", (json_int_t)st.window[i].users_created));
+	json_object_set_new(r->ctx, "windows", windows);
+	web_render(r, 200, "main/status.html");
 }
 
 static void custom_page(web_req *r)
@@ -68,6 +124,9 @@ static void set_language(web_req *r)
 
 static const web_page pages[] = {
 	{ "/", HTTP_GET, 0, home },
+	{ "/about/", HTTP_GET, 0, about },
+	{ "/robots.txt", HTTP_GET, 0, robots },
+	{ "/status/", HTTP_GET, WEB_LOGIN, status_page },
 	{ "/custom/<name>", HTTP_GET, 0, custom_page },
 	{ "/i18n/setlang/", HTTP_POST, 0, set_language },
 };

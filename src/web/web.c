@@ -16,7 +16,12 @@
 static const web_module *const modules[] = {
 	&web_module_main,
 	&web_module_accounts,
+	&web_module_register,
+	&web_module_profile,
 	&web_module_overview,
+	&web_module_domains,
+	&web_module_ip,
+	&web_module_hosts,
 };
 
 #define CLEANUP_INTERVAL 600
@@ -125,6 +130,9 @@ nsupd_err web_init(nsupd_app *app, web **out, char *err, size_t errsize)
 	static_url(w, "theme_js", "theme.js");
 	static_url(w, "nsupd_css", "nsupd.css");
 	static_url(w, "nsupd_js", "nsupd.js");
+	static_url(w, "detectip_js", "detectip.js");
+	static_url(w, "hosts_js", "hosts.js");
+	static_url(w, "updater_js", "updater.js");
 	const char *langs[I18N_MAX_LANGS + 1];
 	size_t nl = i18n_languages(w->i18n, langs, I18N_MAX_LANGS + 1);
 	log_info("web: %zu static files, languages:%s%s%s%s%s", assets_static_count(w->st),
@@ -262,6 +270,7 @@ void web_render(web_req *r, unsigned status, const char *name)
 	/* Every rendered page may carry forms (the language selector in the
 	 * footer at least), so it gets a session and a CSRF token. */
 	web_session_ensure(r);
+	web_ip_track(r);
 	const char *csrf = web_session_csrf(r);
 	json_object_set_new(r->ctx, "csrf_token", web_json_str(csrf));
 	take_messages(r);

@@ -39,9 +39,18 @@ bool web_session_csrf_ok(web_req *r, const char *token);
 /* user id stored in the session (0 = anonymous). */
 int64_t web_session_user(const web_req *r);
 
+/* pages_ip.c: notes the visitor's addresses in the session (spec 5.1) and
+ * puts them into the context as `ips`; run by web_render for every page. */
+void web_ip_track(web_req *r);
+
 /* web.c: the pages of each module. */
 extern const web_module web_module_main;
 extern const web_module web_module_accounts;
+extern const web_module web_module_register;
+extern const web_module web_module_profile;
 extern const web_module web_module_overview;
+extern const web_module web_module_domains;
+extern const web_module web_module_ip;
+extern const web_module web_module_hosts;
 
 #endif

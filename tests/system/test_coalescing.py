@@ -73,22 +73,43 @@ class Silent:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def env(ns, tmp_path_factory):
-    # A port bound but not listening: connections to it are refused.
-    dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    dead.bind(("127.0.0.1", 0))
-    dead_port = dead.getsockname()[1]
-    silent = Silent()
-    inst = Nsupd(tmp_path_factory.mktemp("nsupd-co"),
-                 dns={"resolver_timeout": 2, "update_timeout": 2, "unavailable_retry": 30,
-                      "coalesce_max": 64, "coalesce_wait_ms": 2, "max_inflight": 4},
+def start_nsupd(workdir, dns_cfg):
+    inst = Nsupd(workdir, dns=dict(dns_cfg, coalesce_max=64, coalesce_wait_ms=2, max_inflight=4),
                  extra="\n[server]\nthreads = 64\n\n[log]\nlevel = debug\n")
     inst.migrate()
     inst.add_user(OWNER)
+    return inst
+
+
+def stop_nsupd(inst):
+    alive = inst.alive()
+    rc = inst.stop()
+    assert alive, "nsupd serve died during the tests:\n" + inst.stderr()
+    assert rc == 0, "nsupd serve exit code %r:\n%s" % (rc, inst.stderr())
+
+
+@pytest.fixture(scope="module")
+def env(ns, tmp_path_factory):
+    # Generous timeouts: a loaded test machine must not turn into dnserr here.
+    inst = start_nsupd(tmp_path_factory.mktemp("nsupd-co"),
+                       {"resolver_timeout": 10, "update_timeout": 20, "unavailable_retry": 30})
     z = ns.zone(ZONE)
     inst.add_domain(ZONE, OWNER, ns.server, z.algorithm, z.secret)
-    # Queries go to the secondary (the real named), updates to the primary.
+    inst.start()
+    yield inst
+    stop_nsupd(inst)
+
+
+@pytest.fixture(scope="module")
+def env_broken(ns, tmp_path_factory):
+    """Zones whose primary is dead (connection refused) or silent; queries go
+    to the secondary (the real named), updates to the broken primary."""
+    dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    dead.bind(("127.0.0.1", 0))     # bound, never listening: refused
+    dead_port = dead.getsockname()[1]
+    silent = Silent()
+    inst = start_nsupd(tmp_path_factory.mktemp("nsupd-broken"),
+                       {"resolver_timeout": 2, "update_timeout": 2, "unavailable_retry": 30})
     zd = ns.zone(DEAD_ZONE)
     inst.add_domain(DEAD_ZONE, OWNER, "127.0.0.1:%d" % dead_port, zd.algorithm, zd.secret,
                     nameserver2=ns.server)
@@ -97,12 +118,11 @@ def env(ns, tmp_path_factory):
                     nameserver2=ns.server)
     inst.start()
     yield inst
-    alive = inst.alive()
-    rc = inst.stop()
-    silent.close()
-    dead.close()
-    assert alive, "nsupd serve died during the tests:\n" + inst.stderr()
-    assert rc == 0, "nsupd serve exit code %r:\n%s" % (rc, inst.stderr())
+    try:
+        stop_nsupd(inst)
+    finally:
+        silent.close()
+        dead.close()
 
 
 def read_log(inst):
@@ -235,7 +255,8 @@ def test_refused_record_does_not_sink_its_batch(env, ns):
     assert "REFUSED" in (info.get("server_result_msg") or ""), info
 
 
-def test_dead_primary_answers_dnserr_fast(env, ns):
+def test_dead_primary_answers_dnserr_fast(env_broken, ns):
+    env = env_broken
     hosts = [env.add_host(DEAD_ZONE, OWNER, "d%02d" % i) for i in range(8)]
     t0 = time.monotonic()
     with ThreadPoolExecutor(8) as ex:
@@ -247,7 +268,8 @@ def test_dead_primary_answers_dnserr_fast(env, ns):
     assert "connection refused by 127.0.0.1:" in msg or "flagged unavailable" in msg, msg
 
 
-def test_silent_primary_answers_dnserr_within_timeout(env, ns):
+def test_silent_primary_answers_dnserr_within_timeout(env_broken, ns):
+    env = env_broken
     hosts = [env.add_host(SILENT_ZONE, OWNER, "s%02d" % i) for i in range(12)]
     t0 = time.monotonic()
     timings = []

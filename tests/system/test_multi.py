@@ -256,7 +256,8 @@ class Client(threading.Thread):
                             headers={"User-Agent": "nsupd-multi-test/1.0"})
         except requests.RequestException as e:
             return "unknown", repr(e)
-        if r.status_code >= 500:
+        if r.status_code in (502, 503, 504) and r.text.startswith("<html>"):
+            # haproxy's own error page: the instance died under the request.
             return "unknown", "%d %s" % (r.status_code, r.text[:80])
         text = r.text
         word = text.split(" ")[0]

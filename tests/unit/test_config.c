@@ -53,9 +53,12 @@ static void check_defaults(const nsupd_config *cfg)
 	ck_assert_str_eq(cfg->listen[0].host, "127.0.0.1");
 	ck_assert_uint_eq(cfg->listen[0].port, 8000);
 	ck_assert_uint_eq(cfg->n_trusted_proxies, 0);
-	ck_assert_uint_eq(cfg->threads, 16);
+	ck_assert_uint_eq(cfg->threads, 64);
 	ck_assert_uint_eq(cfg->max_connections, 4096);
 	ck_assert_uint_eq(cfg->connection_timeout, 30);
+	ck_assert_uint_eq(cfg->n_listen_tls, 0);
+	ck_assert_str_eq(cfg->tls_certificate, "");
+	ck_assert_str_eq(cfg->tls_key, "");
 	ck_assert_str_eq(cfg->database_url, "sqlite:nsupd.sqlite");
 	ck_assert_str_eq(cfg->site_name, "nsupd");
 	ck_assert_str_eq(cfg->base_domain, "nsupdate.localhost");
@@ -750,6 +753,7 @@ START_TEST(empty_value_for_every_key)
 	static const char *const keys[][2] = {
 		{ "server", "listen" }, { "server", "trusted_proxies" }, { "server", "threads" },
 		{ "server", "max_connections" }, { "server", "connection_timeout" },
+		{ "server", "listen_tls" }, { "server", "tls_certificate" }, { "server", "tls_key" },
 		{ "database", "url" }, { "site", "name" }, { "site", "base_domain" },
 		{ "site", "www_host" }, { "site", "www_ipv4_host" }, { "site", "www_ipv6_host" },
 		{ "site", "we_have_tls" }, { "site", "secret_key" }, { "dns", "resolver_timeout" },
@@ -761,7 +765,7 @@ START_TEST(empty_value_for_every_key)
 		{ "web", "login_failures_max" }, { "web", "login_failures_window" },
 	};
 	static const char *const may_be_empty[] = {
-		"trusted_proxies", "www_ipv4_host", "www_ipv6_host", "secret_key", "bad_agents",
+		"trusted_proxies", "listen_tls", "tls_certificate", "tls_key", "www_ipv4_host", "www_ipv6_host", "secret_key", "bad_agents",
 		"bad_hosts", "bad_ips", "templates", "override_templates", "custom_pages", "static",
 		"locale",
 	};
@@ -838,7 +842,8 @@ START_TEST(example_file_is_valid_and_matches_defaults)
 	text[n] = '\0';
 	static const char *const keys[] = {
 		"[server]", "\nlisten =", "\ntrusted_proxies =", "\nthreads =", "\nmax_connections =",
-		"\nconnection_timeout =", "[database]", "\nurl =", "[site]", "\nname =",
+		"\nconnection_timeout =", "\nlisten_tls =", "\ntls_certificate =", "\ntls_key =",
+		"[database]", "\nurl =", "[site]", "\nname =",
 		"\nbase_domain =", "\nwww_host =", "\nwww_ipv4_host =", "\nwww_ipv6_host =",
 		"\nwe_have_tls =", "\nsecret_key =", "[dns]", "\nresolver_timeout =",
 		"\nupdate_timeout =", "\nttl =", "\nunavailable_retry =", "[abuse]",
@@ -846,6 +851,84 @@ START_TEST(example_file_is_valid_and_matches_defaults)
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		ck_assert_msg(strstr(text, keys[i]) != NULL, "%s not in the example", keys[i]);
+}
+END_TEST
+
+/* ---- native TLS: listen_tls, tls_certificate, tls_key ---- */
+
+START_TEST(tls_keys)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[server]\nlisten = 127.0.0.1:8000\n"
+		      "listen_tls = 127.0.0.1:8443, [::1]:8443 ,[2001:DB8::1]:443\n"
+		      "tls_certificate = /etc/nsupd/cert.pem\ntls_key = /etc/nsupd/key.pem\n");
+	ck_assert_uint_eq(cfg.n_listen, 1);
+	ck_assert_uint_eq(cfg.n_listen_tls, 3);
+	ck_assert_str_eq(cfg.listen_tls[0].host, "127.0.0.1");
+	ck_assert_uint_eq(cfg.listen_tls[0].port, 8443);
+	ck_assert_str_eq(cfg.listen_tls[1].host, "::1");
+	ck_assert_uint_eq(cfg.listen_tls[1].port, 8443);
+	ck_assert_str_eq(cfg.listen_tls[2].host, "2001:db8::1");
+	ck_assert_uint_eq(cfg.listen_tls[2].port, 443);
+	ck_assert_str_eq(cfg.tls_certificate, "/etc/nsupd/cert.pem");
+	ck_assert_str_eq(cfg.tls_key, "/etc/nsupd/key.pem");
+	/* A later layer may turn TLS off again with all three emptied. */
+	ck_assert_int_eq(config_load_string(&cfg, "[server]\nlisten_tls =\ntls_certificate =\n"
+						  "tls_key =\n", "b.conf", err, sizeof(err)),
+			 NSUPD_OK);
+	ck_assert_uint_eq(cfg.n_listen_tls, 0);
+	ck_assert_str_eq(cfg.tls_certificate, "");
+	config_free(&cfg);
+	/* The same port on another address than a plain one is fine. */
+	load_ok(&cfg, "[server]\nlisten = 127.0.0.1:8000\nlisten_tls = [::1]:8000\n"
+		      "tls_certificate = c\ntls_key = k\n");
+	ck_assert_uint_eq(cfg.n_listen_tls, 1);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(tls_keys_errors)
+{
+	/* Each of the three alone, or two of them, is a half-done setup. */
+	ck_assert_str_eq(load_fail("[server]\nlisten_tls = 127.0.0.1:8443\n"),
+			 "t.conf:2: [server] listen_tls: needs tls_certificate and tls_key");
+	ck_assert_str_eq(load_fail("[server]\nlisten_tls = 127.0.0.1:8443\n\ntls_key = k\n"),
+			 "t.conf:4: [server] tls_key: set without tls_certificate");
+	ck_assert_str_eq(load_fail("[server]\ntls_certificate = c\nlisten_tls = 127.0.0.1:1\n"),
+			 "t.conf:2: [server] tls_certificate: set without tls_key");
+	ck_assert_str_eq(load_fail("[server]\ntls_key = k\ntls_certificate = c\n"),
+			 "t.conf:3: [server] tls_certificate: set, but listen_tls is empty "
+			 "(no address would use it)");
+	/* One address cannot be plain and TLS at once; the default listen
+	 * counts too. */
+	ck_assert_str_eq(load_fail("[server]\nlisten = 127.0.0.1:80, [::1]:8443\n"
+				   "listen_tls = [::1]:8443\ntls_certificate = c\ntls_key = k\n"),
+			 "t.conf:3: [server] listen_tls: [::1]:8443 is also in listen (one "
+			 "address serves either plain HTTP or TLS)");
+	ck_assert_str_eq(load_fail("[server]\ntls_certificate = c\ntls_key = k\n"
+				   "listen_tls = 127.0.0.1:8000\n"),
+			 "t.conf:4: [server] listen_tls: 127.0.0.1:8000 is also in listen (one "
+			 "address serves either plain HTTP or TLS)");
+	/* The items themselves are checked like listen's. */
+	static const char *const bad[] = {
+		"127.0.0.1", "localhost:443", "[::1]", "127.0.0.1:0", "127.0.0.1:1, 127.0.0.1:1",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "[server]\nlisten_tls = %s\ntls_certificate = c\n"
+			 "tls_key = k\n", bad[i]);
+		const char *m = load_fail(text);
+		ck_assert_msg(strncmp(m, "t.conf:2: [server] listen_tls: ", 31) == 0, "%s: %s",
+			      bad[i], m);
+	}
+	/* A layer that breaks an earlier complete setup is refused too, at
+	 * its own line. */
+	nsupd_config cfg;
+	load_ok(&cfg, "[server]\nlisten_tls = 127.0.0.1:8443\ntls_certificate = c\ntls_key = k\n");
+	ck_assert_int_eq(config_load_string(&cfg, "[server]\n\ntls_key =\n", "b.conf", err,
+					    sizeof(err)), NSUPD_ERR_CONFIG);
+	ck_assert_str_eq(err, "b.conf:3: [server] tls_certificate: set without tls_key");
+	ck_assert_ptr_null(cfg.tls_certificate);
 }
 END_TEST
 
@@ -930,6 +1013,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, crlf_bom_colon_and_no_final_newline);
 	tcase_add_test(tc, hostport);
 	tcase_add_test(tc, web_section);
+	tcase_add_test(tc, tls_keys);
+	tcase_add_test(tc, tls_keys_errors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("robustness");
