@@ -20,6 +20,7 @@ PACKAGES=(
 	libpq-dev postgresql haproxy
 	nodejs gettext chromium chromium-driver python3-selenium
 	python3-aiosmtpd
+	libssl-dev liboath-dev libqrencode-dev python3-cryptography
 )
 
 # Services the packages above may install and start from their postinst.

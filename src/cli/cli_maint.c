@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/maint.h"
 #include "util/log.h"
@@ -168,8 +169,11 @@ int cli_mail(cli_ctx *ctx, int argc, char **argv)
 			 "This is a test mail of %s (nsupd mail test).\n"
 			 "If you read this, the [mail] settings work.\n",
 			 ctx->cfg.site_name != NULL ? ctx->cfg.site_name : "nsupd");
+		char token[64];
+		snprintf(token, sizeof(token), "test.%lld.%ld", (long long)time(NULL),
+			 (long)getpid());
 		nsupd_err e = mail_format(from, argv[2], "nsupd mail test", body,
-					  (int64_t)time(NULL), "test", msg, STORE_MAIL_MAX);
+					  (int64_t)time(NULL), token, msg, STORE_MAIL_MAX);
 		char err[512] = "";
 		if (e == NSUPD_OK)
 			e = mail_send_raw(&ctx->cfg, argv[2], msg, err, sizeof(err));

@@ -953,13 +953,13 @@ static bool tls_pem_load(const nsupd_config *cfg, tls_pem *out, char *errbuf, si
 		return false;
 	}
 	if (strlen(out->cert) != cert_len || !pem_blocks_ok(out->cert, "CERTIFICATE")) {
-		snprintf(errbuf, errsize, "%s: not a PEM certificate (-----BEGIN CERTIFICATE----- "
+		snprintf(errbuf, errsize, "%s: not a complete PEM certificate (-----BEGIN CERTIFICATE----- "
 			 "... -----END CERTIFICATE-----)", cfg->tls_certificate);
 		tls_pem_free(out);
 		return false;
 	}
 	if (strlen(out->key) != out->key_len || !pem_blocks_ok(out->key, "PRIVATE KEY")) {
-		snprintf(errbuf, errsize, "%s: not a PEM private key (-----BEGIN ... PRIVATE KEY----- "
+		snprintf(errbuf, errsize, "%s: not a complete PEM private key (-----BEGIN ... PRIVATE KEY----- "
 			 "... -----END ... PRIVATE KEY-----)", cfg->tls_key);
 		tls_pem_free(out);
 		return false;

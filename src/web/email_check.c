@@ -293,13 +293,17 @@ static nsupd_err ask(const dns_server *srv, const char *name, uint16_t qtype, in
 	}
 	knot_dname_to_lower(qname);
 	uint8_t query[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4];
-	knot_pkt_t *q = knot_pkt_new(query, sizeof(query), NULL);
+	/* libknot builds in its own buffer: a wire handed to knot_pkt_new
+	 * would be taken as a received message, header and all. */
+	knot_pkt_t *q = knot_pkt_new(NULL, sizeof(query), NULL);
 	if (q == NULL)
 		return NSUPD_ERR_NOMEM;
 	knot_wire_set_id(q->wire, dns_random_id());
 	knot_wire_set_rd(q->wire);
 	int kr = knot_pkt_put_question(q, qname, KNOT_CLASS_IN, qtype);
 	size_t qlen = q->size;
+	if (kr == KNOT_EOK)
+		memcpy(query, q->wire, qlen);
 	knot_pkt_free(q);
 	if (kr != KNOT_EOK) {
 		snprintf(why, whysize, "cannot build a query for %s", name);

@@ -35,7 +35,9 @@ static char *build_csp(const nsupd_config *cfg)
 	char hosts[600] = "";
 	const char *extra[] = { cfg->www_ipv4_host, cfg->www_ipv6_host };
 	for (size_t i = 0; i < 2; i++) {
-		if (extra[i] == NULL || extra[i][0] == '\0')
+		/* CSP has no syntax for IPv6 literals ("[::1]:8000" is ignored
+		 * with a console error), so only names and IPv4 go in. */
+		if (extra[i] == NULL || extra[i][0] == '\0' || extra[i][0] == '[')
 			continue;
 		size_t n = strlen(hosts);
 		snprintf(hosts + n, sizeof(hosts) - n, " %s", extra[i]);

@@ -33,7 +33,8 @@ class Browser:
                     # Pages may name other hosts (the home page's hidden
                     # requests to www_ipv4_host/www_ipv6_host, e.g.
                     # ipv4.nsupd.test): no name ever reaches a real resolver.
-                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , "
+                    "EXCLUDE 127.0.0.1 , EXCLUDE [::1] , EXCLUDE ::1",
                     "--disable-default-apps", "--disable-extensions",
                     "--user-data-dir=" + self.profile,
                     "--window-size=%d,%d" % (width, height), "--lang=" + lang]:

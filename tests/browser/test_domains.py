@@ -39,8 +39,16 @@ def log_in(b, site, wait):
     wait.until(EC.presence_of_element_located((By.ID, "id_username")))
     d.find_element(By.ID, "id_username").send_keys(USER)
     d.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-primary").click()
+    click(d, d.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-primary"))
     wait.until(lambda drv: "/accounts/login/" not in drv.current_url)
+
+
+def click(d, el):
+    """Scrolls el to the middle of the window first (the footer may cover
+    the bottom of the viewport; Bootstrap makes scrolling smooth, so it is
+    asked to be instant), then clicks it like a user."""
+    d.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
+    el.click()
 
 
 def csp_errors(b):
@@ -64,7 +72,7 @@ def test_add_domain_and_see_bind_snippet(dsite, dark):
         # A bad name first: the form comes back with the error and the values.
         d.find_element(By.ID, "id_name").send_keys("not a zone")
         d.find_element(By.ID, "id_nameserver").send_keys("192.0.2.53")
-        d.find_element(By.CSS_SELECTOR, "#domain-add-form button[type=submit]").click()
+        click(d, d.find_element(By.CSS_SELECTOR, "#domain-add-form button[type=submit]"))
         err = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR,
                                                          "#id_name + .invalid-feedback")))
         assert "valid domain name" in err.text
@@ -77,7 +85,7 @@ def test_add_domain_and_see_bind_snippet(dsite, dark):
         name.send_keys(zone)
         Select(d.find_element(By.ID, "id_algorithm")).select_by_value("hmac-sha256")
         d.find_element(By.ID, "id_comment").send_keys("Family zone")
-        d.find_element(By.CSS_SELECTOR, "#domain-add-form button[type=submit]").click()
+        click(d, d.find_element(By.CSS_SELECTOR, "#domain-add-form button[type=submit]"))
         wait.until(EC.presence_of_element_located((By.ID, "bind-config")))
         assert re.search(r"/generate_ns_secret/\d+/$", d.current_url), d.current_url
         assert "Domain added." in d.find_element(By.TAG_NAME, "main").text
@@ -93,22 +101,22 @@ def test_add_domain_and_see_bind_snippet(dsite, dark):
         b.screenshot("domain-key-" + theme)
 
         # Edit page, with the secret's page one click away.
-        d.find_element(By.LINK_TEXT, "Edit domain").click()
+        click(d, d.find_element(By.LINK_TEXT, "Edit domain"))
         wait.until(EC.presence_of_element_located((By.ID, "domain-form")))
         assert d.find_element(By.ID, "domain-name").text == zone
         assert not d.find_element(By.ID, "id_available").is_selected()
         b.screenshot("domain-edit-" + theme)
         # Public without available is refused with the spec's message.
-        d.find_element(By.ID, "id_public").click()
-        d.find_element(By.CSS_SELECTOR, "#domain-form button[type=submit]").click()
+        click(d, d.find_element(By.ID, "id_public"))
+        click(d, d.find_element(By.CSS_SELECTOR, "#domain-form button[type=submit]"))
         fb = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR,
                                                         "#id_public ~ .invalid-feedback")))
         assert "Domain must be available to be public." in fb.text
 
-        d.find_element(By.LINK_TEXT, "Delete domain").click()
+        click(d, d.find_element(By.LINK_TEXT, "Delete domain"))
         wait.until(EC.presence_of_element_located((By.ID, "confirm-delete")))
         b.screenshot("domain-delete-" + theme)
-        d.find_element(By.ID, "confirm-delete").click()
+        click(d, d.find_element(By.ID, "confirm-delete"))
         wait.until(lambda drv: drv.current_url.endswith("/overview/"))
         d.get(dsite.url("/status/"))
         wait.until(EC.presence_of_element_located((By.ID, "status-summary")))
