@@ -21,6 +21,7 @@ PACKAGES=(
 	nodejs gettext chromium chromium-driver python3-selenium
 	python3-aiosmtpd
 	libssl-dev liboath-dev libqrencode-dev python3-cryptography
+	openssl
 )
 
 # Services the packages above may install and start from their postinst.

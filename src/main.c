@@ -17,6 +17,7 @@ static void usage(FILE *out)
 	      "  migrate-db --from URL --to URL  copy everything but sessions into an empty database\n"
 	      "  serve                        run the HTTP service until SIGTERM/SIGINT\n"
 	      "  user add NAME --email ADDR [--staff] [--password-stdin]\n"
+	      "  user set NAME [--staff yes|no] [--active yes|no]\n"
 	      "  domain add ZONE --owner NAME --nameserver ADDR[:PORT] [--nameserver2 ADDR[:PORT]]\n"
 	      "             --algorithm ALG --secret BASE64 [--public] [--unavailable]\n"
 	      "  host add FQDN --owner NAME   print the new update secret\n"

@@ -23,6 +23,9 @@
 		var log = document.getElementById("updater-log");
 		if (!cfg || !window.fetch)
 			return;
+		/* The page's own URL carries user:password, and fetch() refuses
+		 * URLs with credentials, relative ones resolved against it too. */
+		var origin = window.location.protocol + "//" + window.location.host;
 		var auth = "Basic " + b64(cfg.getAttribute("data-fqdn") + ":" + cfg.getAttribute("data-secret"));
 		var last = null;
 
@@ -41,7 +44,7 @@
 		}
 
 		function run() {
-			fetch("/myip", { cache: "no-store", credentials: "omit" }).then(function (res) {
+			fetch(origin + "/myip", { cache: "no-store", credentials: "omit" }).then(function (res) {
 				if (!res.ok)
 					throw new Error("myip " + res.status);
 				return res.text();
@@ -52,7 +55,7 @@
 					window.setTimeout(run, INTERVAL);
 					return null;
 				}
-				return fetch("/nic/update", {
+				return fetch(origin + "/nic/update", {
 					cache: "no-store",
 					credentials: "omit",
 					headers: { "Authorization": auth }

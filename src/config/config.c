@@ -539,7 +539,7 @@ static const key_def web_keys[] = {
 	NUM("login_failures_max", login_failures_max, 1, 100000),
 	NUM("login_failures_window", login_failures_window, 1, 86400),
 	NUM("register_max", register_max, 1, 100000),
-	NUM("register_window", register_window, 1, 604800),
+	NUM("register_window", register_window, 1, 86400),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -592,6 +592,249 @@ static const struct section_def {
 	{ "mail", mail_keys },
 };
 
+/* ---- remote login providers: [oauth.github|gitlab|google], [oidc.NAME] ---- */
+
+typedef struct oauth_builtin {
+	const char *section;      /* after "oauth." */
+	const char *name;         /* backend name in URLs */
+	enum config_oauth_kind kind;
+	const char *title;
+	const char *discovery_url;
+	const char *authorize_url, *token_url, *userinfo_url;
+	const char *scope;
+} oauth_builtin;
+
+/* The original's backend names (python-social-auth) are kept, so redirect
+ * URIs registered with the providers stay valid. */
+static const oauth_builtin oauth_builtins[] = {
+	{ "github", "github", CONFIG_OAUTH_GITHUB, "GitHub", "",
+	  "https://github.com/login/oauth/authorize", "https://github.com/login/oauth/access_token",
+	  "https://api.github.com/user", "read:user user:email" },
+	{ "gitlab", "gitlab", CONFIG_OAUTH_OIDC, "GitLab",
+	  "https://gitlab.com/.well-known/openid-configuration", "", "", "", "openid profile email" },
+	{ "google", "google-oauth2", CONFIG_OAUTH_OIDC, "Google",
+	  "https://accounts.google.com/.well-known/openid-configuration", "", "", "",
+	  "openid email profile" },
+};
+#define N_OAUTH_BUILTINS (sizeof(oauth_builtins) / sizeof(oauth_builtins[0]))
+
+static const oauth_builtin *oauth_builtin_for(const char *name)
+{
+	for (size_t i = 0; i < N_OAUTH_BUILTINS; i++)
+		if (strcmp(oauth_builtins[i].name, name) == 0)
+			return &oauth_builtins[i];
+	return NULL;
+}
+
+/* The backend name a provider section stands for, or NULL (with *why)
+ * when sec is an oauth/oidc section that cannot be, or "" when sec is no
+ * provider section at all. */
+static const char *oauth_section_name(const char *sec, const char **why)
+{
+	*why = NULL;
+	if (strncmp(sec, "oauth.", 6) == 0) {
+		for (size_t i = 0; i < N_OAUTH_BUILTINS; i++)
+			if (strcmp(sec + 6, oauth_builtins[i].section) == 0)
+				return oauth_builtins[i].name;
+		*why = "unknown provider (oauth.github, oauth.gitlab or oauth.google; any other "
+		       "OpenID Connect provider is [oidc.NAME])";
+		return NULL;
+	}
+	if (strncmp(sec, "oidc.", 5) != 0)
+		return "";
+	const char *n = sec + 5;
+	size_t len = strlen(n);
+	if (len == 0 || len >= sizeof(((config_oauth *)0)->name)) {
+		*why = "NAME must have 1 to 39 characters";
+		return NULL;
+	}
+	for (const char *p = n; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
+			*why = "NAME may contain only a-z, 0-9 and '-'";
+			return NULL;
+		}
+	}
+	if (oauth_builtin_for(n) != NULL) {
+		*why = "NAME is taken by a built-in provider";
+		return NULL;
+	}
+	return n;
+}
+
+static config_oauth *oauth_find(nsupd_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_oauth; i++)
+		if (strcmp(cfg->oauth[i].name, name) == 0)
+			return &cfg->oauth[i];
+	return NULL;
+}
+
+/* The string members of config_oauth, in the order of oauth_keys. */
+static const size_t oauth_offsets[] = {
+	offsetof(config_oauth, title), offsetof(config_oauth, client_id),
+	offsetof(config_oauth, client_secret), offsetof(config_oauth, discovery_url),
+	offsetof(config_oauth, issuer), offsetof(config_oauth, authorize_url),
+	offsetof(config_oauth, token_url), offsetof(config_oauth, userinfo_url),
+	offsetof(config_oauth, jwks_url), offsetof(config_oauth, scope),
+};
+static const char *const oauth_keys[] = {
+	"title", "client_id", "client_secret", "discovery_url", "issuer", "authorize_url",
+	"token_url", "userinfo_url", "jwks_url", "scope",
+};
+#define N_OAUTH_FIELDS (sizeof(oauth_offsets) / sizeof(oauth_offsets[0]))
+_Static_assert(sizeof(oauth_keys) / sizeof(oauth_keys[0]) == N_OAUTH_FIELDS, "one key per field");
+
+static char **oauth_field(config_oauth *o, size_t i)
+{
+	return (char **)(void *)((char *)o + oauth_offsets[i]);
+}
+
+static void oauth_free(config_oauth *o)
+{
+	for (size_t i = 0; i < N_OAUTH_FIELDS; i++) {
+		free(*oauth_field(o, i));
+		*oauth_field(o, i) = NULL;
+	}
+}
+
+/* The entry for a provider section, created (all strings "") when the
+ * section first appears. NULL when out of memory or room. */
+static config_oauth *oauth_entry(parse_ctx *c, const char *name, int line)
+{
+	nsupd_config *cfg = c->cfg;
+	config_oauth *o = oauth_find(cfg, name);
+	if (o != NULL)
+		return o;
+	if (cfg->n_oauth >= CONFIG_MAX_OAUTH) {
+		fail(c, NSUPD_ERR_CONFIG, "more than %d remote login providers", CONFIG_MAX_OAUTH);
+		return NULL;
+	}
+	o = &cfg->oauth[cfg->n_oauth];
+	memset(o, 0, sizeof(*o));
+	str_copy(o->name, name, sizeof(o->name));
+	const oauth_builtin *b = oauth_builtin_for(name);
+	o->kind = b != NULL ? b->kind : CONFIG_OAUTH_OIDC;
+	o->line = line;
+	for (size_t i = 0; i < N_OAUTH_FIELDS; i++) {
+		*oauth_field(o, i) = strdup("");
+		if (*oauth_field(o, i) == NULL) {
+			oauth_free(o);
+			fail(c, NSUPD_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+	}
+	cfg->n_oauth++;
+	return o;
+}
+
+static void oauth_key(parse_ctx *c, const char *sec, const char *name, const char *key,
+		      const char *value)
+{
+	config_oauth *o = oauth_entry(c, name, c->lineno);
+	if (o == NULL)
+		return;
+	size_t i = 0;
+	while (i < N_OAUTH_FIELDS && strcmp(oauth_keys[i], key) != 0)
+		i++;
+	if (i == N_OAUTH_FIELDS) {
+		fail(c, NSUPD_ERR_CONFIG, "[%s] %.*s: unknown key", sec, SHOW_MAX, key);
+		return;
+	}
+	bool is_url = strstr(key, "url") != NULL || strcmp(key, "issuer") == 0;
+	if (is_url && value[0] != '\0' && !config_url_ok(value)) {
+		fail(c, NSUPD_ERR_CONFIG, "[%s] %s: not an https:// URL (http:// only to a "
+		     "loopback address)", sec, key);
+		return;
+	}
+	if ((strcmp(key, "client_id") == 0 || strcmp(key, "client_secret") == 0) &&
+	    value[0] == '\0') {
+		fail(c, NSUPD_ERR_CONFIG, "[%s] %s: must not be empty", sec, key);
+		return;
+	}
+	if (strlen(value) > 2048) {
+		fail(c, NSUPD_ERR_CONFIG, "[%s] %s: longer than 2048 characters", sec, key);
+		return;
+	}
+	char *copy = strdup(value);
+	if (copy == NULL) {
+		fail(c, NSUPD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	char **dst = oauth_field(o, i);
+	free(*dst);
+	*dst = copy;
+}
+
+static bool oauth_default(char **field, const char *value)
+{
+	if ((*field)[0] != '\0' || value == NULL || value[0] == '\0')
+		return true;
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return false;
+	free(*field);
+	*field = copy;
+	return true;
+}
+
+/* After the parse: required keys, and the built-in endpoints filled in. */
+static void check_oauth(parse_ctx *c)
+{
+	nsupd_config *cfg = c->cfg;
+	for (size_t i = 0; i < cfg->n_oauth && c->err_line == 0; i++) {
+		config_oauth *o = &cfg->oauth[i];
+		char sec[64];
+		const oauth_builtin *b = oauth_builtin_for(o->name);
+		snprintf(sec, sizeof(sec), "%s.%s", b != NULL ? "oauth" : "oidc",
+			 b != NULL ? b->section : o->name);
+		c->lineno = o->line;
+		if (o->client_id[0] == '\0') {
+			fail(c, NSUPD_ERR_CONFIG, "[%s] client_id: missing", sec);
+			return;
+		}
+		if (o->client_secret[0] == '\0') {
+			fail(c, NSUPD_ERR_CONFIG, "[%s] client_secret: missing", sec);
+			return;
+		}
+		bool ok = true;
+		if (b != NULL) {
+			ok = oauth_default(&o->title, b->title) &&
+			     oauth_default(&o->authorize_url, b->authorize_url) &&
+			     oauth_default(&o->token_url, b->token_url) &&
+			     oauth_default(&o->userinfo_url, b->userinfo_url) &&
+			     oauth_default(&o->scope, b->scope);
+			/* Explicit endpoints replace the discovery document. */
+			if (ok && o->kind == CONFIG_OAUTH_OIDC && o->authorize_url[0] == '\0')
+				ok = oauth_default(&o->discovery_url, b->discovery_url);
+		} else {
+			ok = oauth_default(&o->title, o->name) &&
+			     oauth_default(&o->scope, "openid email profile");
+		}
+		if (!ok) {
+			fail(c, NSUPD_ERR_NOMEM, "out of memory");
+			return;
+		}
+		if (o->kind == CONFIG_OAUTH_GITHUB)
+			continue;
+		if (strstr(o->scope, "openid") == NULL) {
+			fail(c, NSUPD_ERR_CONFIG, "[%s] scope: must include openid", sec);
+			return;
+		}
+		if (o->discovery_url[0] != '\0')
+			continue;
+		const char *missing = o->authorize_url[0] == '\0' ? "authorize_url"
+				      : o->token_url[0] == '\0'   ? "token_url"
+				      : o->jwks_url[0] == '\0'    ? "jwks_url"
+				      : o->issuer[0] == '\0'      ? "issuer"
+								 : NULL;
+		if (missing != NULL) {
+			fail(c, NSUPD_ERR_CONFIG, "[%s] %s: missing (give discovery_url, or "
+			     "issuer, authorize_url, token_url and jwks_url)", sec, missing);
+			return;
+		}
+	}
+}
+
 static const key_def *find_section(const char *name)
 {
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
@@ -629,6 +872,16 @@ static int handler(void *user, const char *section, const char *key, const char 
 	if (sec[0] == '\0') {
 		fail(c, NSUPD_ERR_CONFIG, "%.*s: key outside any [section]", SHOW_MAX, key);
 		return 0;
+	}
+	const char *why;
+	const char *provider = oauth_section_name(sec, &why);
+	if (provider == NULL) {
+		fail(c, NSUPD_ERR_CONFIG, "[%s]: %s", sec, why);
+		return 0;
+	}
+	if (provider[0] != '\0') {
+		oauth_key(c, sec, provider, key, value);
+		return c->err_line == 0;
 	}
 	const key_def *keys = find_section(sec);
 	if (keys == NULL) {
@@ -762,6 +1015,18 @@ static void check_raw_line(parse_ctx *c, const char *line, size_t n)
 		return;   /* inih reports the syntax error */
 	char sec[64];
 	trimmed_copy(line + 1, (size_t)(end - line - 1), sec, sizeof(sec));
+	const char *why;
+	const char *provider = oauth_section_name(sec, &why);
+	if (provider == NULL) {
+		fail(c, NSUPD_ERR_CONFIG, "[%.*s]: %s", SHOW_MAX, sec, why);
+		return;
+	}
+	if (provider[0] != '\0') {
+		/* Created here, so that a section without keys is still
+		 * checked (and reported at its header). */
+		oauth_entry(c, provider, c->lineno);
+		return;
+	}
 	if (find_section(sec) == NULL)
 		fail(c, NSUPD_ERR_CONFIG, "[%.*s]: unknown section", SHOW_MAX, sec);
 }
@@ -893,6 +1158,8 @@ static nsupd_err parse_text(nsupd_config *cfg, const char *text, size_t len, con
 		}
 		if (c.err_line == 0)
 			check_server_tls(&c);
+		if (c.err_line == 0)
+			check_oauth(&c);
 	}
 	if (c.err_line != 0) {
 		config_free(cfg);
@@ -1060,6 +1327,8 @@ void config_free(nsupd_config *cfg)
 		free(cfg->mail_from);
 		free(cfg->mail_username);
 		free(cfg->mail_password);
+		for (size_t i = 0; i < cfg->n_oauth; i++)
+			oauth_free(&cfg->oauth[i]);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -1079,6 +1348,39 @@ static bool parse_port(const char *s, uint16_t *port)
 		return false;
 	*port = (uint16_t)v;
 	return true;
+}
+
+bool config_url_ok(const char *url)
+{
+	if (url == NULL)
+		return false;
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/';
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	/* The authority ends at the path; user info is not allowed. */
+	const char *h = url + 7;
+	size_t n = strcspn(h, "/?#");
+	char host[300];
+	if (n == 0 || n >= sizeof(host) || memchr(h, '@', n) != NULL)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strncmp(host, "localhost", 9) == 0 && (host[9] == '\0' || host[9] == ':'))
+		return true;
+	char addr[IP_STRLEN];
+	uint16_t port;
+	if (!config_parse_hostport(host, 80, addr, sizeof(addr), &port))
+		return false;
+	ip_addr a;
+	if (!ip_parse(addr, &a))
+		return false;
+	if (a.family == 6)
+		return strcmp(addr, "::1") == 0;
+	return strncmp(addr, "127.", 4) == 0;
 }
 
 bool config_parse_hostport(const char *text, uint16_t def_port, char *host, size_t hostsize,

@@ -17,6 +17,31 @@ typedef struct config_listen {
 	uint16_t port;
 } config_listen;
 
+/* Remote login providers: [oauth.github], [oauth.gitlab], [oauth.google]
+ * and [oidc.NAME] sections. Every URL is https://, or http:// to a
+ * loopback address (tests, a provider on the same machine). */
+#define CONFIG_MAX_OAUTH 16
+enum config_oauth_kind {
+	CONFIG_OAUTH_GITHUB,          /* OAuth2 + GitHub's user API, no ID token */
+	CONFIG_OAUTH_OIDC,            /* OpenID Connect: GitLab, Google, generic */
+};
+typedef struct config_oauth {
+	char name[40];                /* backend name in URLs: github, gitlab,
+	                               * google-oauth2, or NAME of [oidc.NAME] */
+	enum config_oauth_kind kind;
+	char *title;                  /* button text ("GitHub"); "" = from name */
+	char *client_id;
+	char *client_secret;
+	char *discovery_url;          /* OIDC: .well-known/openid-configuration */
+	char *issuer;                 /* OIDC: expected iss ("" = from discovery) */
+	char *authorize_url;          /* "" = from discovery / built-in */
+	char *token_url;
+	char *userinfo_url;
+	char *jwks_url;
+	char *scope;                  /* space-separated */
+	int line;                     /* of the section header, for messages */
+} config_oauth;
+
 typedef struct nsupd_config {
 	/* [server] */
 	config_listen listen[CONFIG_MAX_LISTEN];
@@ -100,6 +125,10 @@ typedef struct nsupd_config {
 	bool mail_starttls;               /* require STARTTLS on smtp:// */
 	unsigned mail_timeout;            /* seconds for one mail */
 
+	/* [oauth.*], [oidc.*]: remote login providers, in file order */
+	config_oauth oauth[CONFIG_MAX_OAUTH];
+	size_t n_oauth;
+
 	unsigned magic_;               /* private: set by config_defaults() */
 } nsupd_config;
 
@@ -124,6 +153,10 @@ void config_free(nsupd_config *cfg);
 /* "127.0.0.1:8000", "[::1]:8000", "::1" (port def_port). Numeric addresses
  * only; host gets the canonical text (ip_format). def_port 0 means the port
  * is required. Port 1..65535. */
+/* true for an https:// URL, or an http:// URL whose host is a loopback
+ * address (127.0.0.0/8, [::1], localhost). */
+bool config_url_ok(const char *url);
+
 bool config_parse_hostport(const char *text, uint16_t def_port, char *host, size_t hostsize,
 			   uint16_t *port);
 

@@ -229,6 +229,42 @@ static const char migration_6[] =
 	");"
 	"CREATE INDEX detectip_tokens_expires ON detectip_tokens(expires);";
 
+/* Mirrors SQLite's version 7: remote identities, TOTP and recovery codes. */
+static const char migration_7[] =
+	"CREATE TABLE remote_identities ("
+	"  id BIGSERIAL PRIMARY KEY,"
+	"  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  provider VARCHAR(64) NOT NULL,"
+	"  subject VARCHAR(255) NOT NULL,"
+	"  email VARCHAR(254) NOT NULL DEFAULT '',"
+	"  login VARCHAR(255) NOT NULL DEFAULT '',"
+	"  created BIGINT NOT NULL,"
+	"  last_login BIGINT,"
+	"  UNIQUE (provider, subject)"
+	");"
+	"CREATE INDEX remote_identities_user ON remote_identities(user_id);"
+	"CREATE TABLE user_totp ("
+	"  user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  secret VARCHAR(64) NOT NULL,"
+	"  last_step BIGINT NOT NULL DEFAULT 0,"
+	"  created BIGINT NOT NULL"
+	");"
+	"CREATE TABLE totp_recovery_codes ("
+	"  id BIGSERIAL PRIMARY KEY,"
+	"  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  code_hash VARCHAR(64) NOT NULL,"
+	"  used BIGINT"
+	");"
+	"CREATE INDEX totp_recovery_codes_user ON totp_recovery_codes(user_id);";
+
+/* Administration pages: their host list pages through 100 000 hosts
+ * sorted by name or creation time (and filtered by a creation period)
+ * without sorting the whole table for every page. */
+static const char migration_8[] =
+	"CREATE INDEX hosts_name ON hosts(name);"
+	"CREATE INDEX hosts_created ON hosts(created);"
+	"CREATE INDEX users_created ON users(created);";
+
 const struct store_migration store_pg_migrations[] = {
 	{ 1, migration_1 },
 	{ 2, migration_2 },
@@ -236,6 +272,8 @@ const struct store_migration store_pg_migrations[] = {
 	{ 4, migration_4 },
 	{ 5, migration_5 },
 	{ 6, migration_6 },
+	{ 7, migration_7 },
+	{ 8, migration_8 },
 };
 
 const int store_pg_migrations_count =

@@ -245,6 +245,47 @@ static const char migration_6[] =
 	");"
 	"CREATE INDEX detectip_tokens_expires ON detectip_tokens(expires);";
 
+/* Remote login and two-factor login. A remote identity (provider and the
+ * provider's stable subject id) belongs to one account; deleting the
+ * account deletes it. The TOTP row exists only once enrolment was
+ * confirmed; last_step is the newest time step a code was accepted for,
+ * so a code cannot be used twice. Recovery codes are stored as SHA-256
+ * hashes; used is the time one was used up (NULL = still valid). */
+static const char migration_7[] =
+	"CREATE TABLE remote_identities ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  provider VARCHAR(64) NOT NULL,"
+	"  subject VARCHAR(255) NOT NULL,"
+	"  email VARCHAR(254) NOT NULL DEFAULT '',"
+	"  login VARCHAR(255) NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  last_login INTEGER,"
+	"  UNIQUE (provider, subject)"
+	");"
+	"CREATE INDEX remote_identities_user ON remote_identities(user_id);"
+	"CREATE TABLE user_totp ("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  secret VARCHAR(64) NOT NULL,"
+	"  last_step INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE totp_recovery_codes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  code_hash VARCHAR(64) NOT NULL,"
+	"  used INTEGER"
+	");"
+	"CREATE INDEX totp_recovery_codes_user ON totp_recovery_codes(user_id);";
+
+/* Administration pages: their host list pages through 100 000 hosts
+ * sorted by name or creation time (and filtered by a creation period)
+ * without sorting the whole table for every page. */
+static const char migration_8[] =
+	"CREATE INDEX hosts_name ON hosts(name);"
+	"CREATE INDEX hosts_created ON hosts(created);"
+	"CREATE INDEX users_created ON users(created);";
+
 const struct store_migration store_sqlite_migrations[] = {
 	{ 1, migration_1 },
 	{ 2, migration_2 },
@@ -252,6 +293,8 @@ const struct store_migration store_sqlite_migrations[] = {
 	{ 4, migration_4 },
 	{ 5, migration_5 },
 	{ 6, migration_6 },
+	{ 7, migration_7 },
+	{ 8, migration_8 },
 };
 
 const int store_sqlite_migrations_count =

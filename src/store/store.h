@@ -585,4 +585,179 @@ nsupd_err store_detectip_note(store *s, const char *token, int family, const cha
 nsupd_err store_detectip_get(store *s, const char *token, int64_t now, store_detectip *out);
 nsupd_err store_detectip_prune(store *s, int64_t now, int64_t *n);
 
+/* ---- Remote login and two-factor login (store_remote.c) ---- */
+
+/* An identity at a remote login provider (OAuth2 / OpenID Connect),
+ * associated with one account. (provider, subject) is unique. */
+#define STORE_REMOTE_MAX 16                   /* listed per user */
+typedef struct store_remote {
+	int64_t id;
+	int64_t user_id;
+	char provider[65];                    /* backend name: "github", NAME of [oidc.NAME] */
+	char subject[STORE_NAME_MAX];         /* the provider's stable id ("sub") */
+	char email[STORE_NAME_MAX];           /* as the provider last said, may be "" */
+	char login[STORE_NAME_MAX];           /* display name at the provider, may be "" */
+	int64_t created;
+	int64_t last_login;                   /* 0 = never */
+} store_remote;
+nsupd_err store_remote_get(store *s, const char *provider, const char *subject,
+	store_remote *out);
+/* The user's identities ordered by provider and id, at most max. */
+nsupd_err store_remote_list(store *s, int64_t user_id, store_remote *out, size_t max,
+	size_t *n);
+/* Associates r (user_id, provider, subject, email, login, created,
+ * last_login: 0 = never) with an account. EXISTS when the identity is
+ * associated already; NOT_FOUND when the user is gone. */
+nsupd_err store_remote_add(store *s, const store_remote *r, int64_t *id);
+/* A new account for a remote login: u (active, no password) and its
+ * identity r in one transaction. EXISTS when the user name (ignoring ASCII
+ * case) or the identity is taken. */
+nsupd_err store_remote_register(store *s, const store_user *u, const store_remote *r,
+	int64_t now, int64_t *user_id);
+/* Notes a login through identity id, with what the provider said now. */
+nsupd_err store_remote_touch(store *s, int64_t id, int64_t when, const char *email,
+	const char *login);
+/* Deletes identity id of user_id, but only while the account keeps another
+ * way to log in (a local password or another identity); the check and the
+ * delete hold the user's row, so two concurrent disconnects cannot remove
+ * the last two ways. *deleted says whether it happened; NOT_FOUND when the
+ * user has no such identity. */
+nsupd_err store_remote_delete(store *s, int64_t user_id, int64_t id, bool *deleted);
+
+/* TOTP (RFC 6238) for an account: the shared secret (base32) and the
+ * newest time step a code was accepted for. NOT_FOUND: not enabled. */
+#define STORE_TOTP_SECRET_MAX 65
+typedef struct store_totp {
+	char secret[STORE_TOTP_SECRET_MAX];
+	int64_t last_step;
+	int64_t created;
+} store_totp;
+nsupd_err store_totp_get(store *s, int64_t user_id, store_totp *out);
+/* Enables TOTP with secret (its confirming code used step last_step) and
+ * replaces the recovery codes with the given hashes (STORE_TOKEN_HASH_MAX
+ * each), in one transaction. EXISTS when TOTP is on already. */
+nsupd_err store_totp_enable(store *s, int64_t user_id, const char *secret, int64_t last_step,
+	const char *const *code_hashes, size_t n_codes, int64_t now);
+/* Takes time step `step` when it is newer than the last accepted one (one
+ * conditional UPDATE: a code works once, also across instances). */
+nsupd_err store_totp_use_step(store *s, int64_t user_id, int64_t step, bool *accepted);
+/* Uses up an unused recovery code of the user with this hash. */
+nsupd_err store_totp_use_recovery(store *s, int64_t user_id, const char *code_hash, int64_t now,
+	bool *accepted);
+nsupd_err store_totp_recovery_left(store *s, int64_t user_id, int64_t *n);
+/* Turns TOTP off and deletes the recovery codes. */
+nsupd_err store_totp_disable(store *s, int64_t user_id);
+
+/* ---- Administration pages (store_admin.c) ----
+ * One listing, one reader and one writer for every kind of object the
+ * staff's pages show. Rows come back as text in a fixed column order per
+ * kind (store_admin_columns), so a page can show any kind the same way. */
+typedef enum store_admin_kind {
+	STORE_ADM_USER,
+	STORE_ADM_HOST,
+	STORE_ADM_DOMAIN,
+	STORE_ADM_RELATED,
+	STORE_ADM_SERVICE,
+	STORE_ADM_FORWARD,
+	STORE_ADM_BLACKLIST,
+	STORE_ADM_AUDIT,
+	STORE_ADM_KINDS
+} store_admin_kind;
+
+/* Filters; a kind ignores the bits it does not know. */
+enum {
+	STORE_ADM_F_ABUSE = 1u << 0,          /* hosts */
+	STORE_ADM_F_ABUSE_BLOCKED = 1u << 1,  /* hosts */
+	STORE_ADM_F_UNAVAILABLE = 1u << 2,    /* hosts, domains, related hosts */
+	STORE_ADM_F_AVAILABLE = 1u << 3,      /* hosts, domains, related hosts */
+	STORE_ADM_F_STALE = 1u << 4,          /* hosts: staleness > 0 */
+	STORE_ADM_F_FAULTS = 1u << 5,         /* hosts: some fault counter > 0 */
+	STORE_ADM_F_STAFF = 1u << 6,          /* users */
+	STORE_ADM_F_INACTIVE = 1u << 7,       /* users */
+	STORE_ADM_F_ACTIVE = 1u << 8,         /* users */
+	STORE_ADM_F_PUBLIC = 1u << 9,         /* domains */
+};
+
+#define STORE_ADM_COLS_MAX 32
+/* One row. col[i] is NULL for SQL NULL. types[i]: 'i' integer, 's' text,
+ * 'b' flag ("0"/"1" on every backend), 't' Unix time (NULL/0 = never).
+ * Valid only during the callback, which must not call the store. */
+typedef struct store_admin_row {
+	int ncols;
+	const char *const *names;
+	const char *types;
+	const char *col[STORE_ADM_COLS_MAX];
+} store_admin_row;
+typedef bool (*store_admin_row_cb)(const store_admin_row *row, void *ctx);
+
+/* The column names (NULL-terminated) and types of a kind; returns how
+ * many. Secrets (password hashes, TSIG secrets, other services'
+ * passwords) are never among them. */
+int store_admin_columns(store_admin_kind kind, const char *const **names, const char **types);
+/* Whether key is one of the kind's sort keys; the default sort key and
+ * direction of a kind. */
+bool store_admin_sortable(store_admin_kind kind, const char *key);
+const char *store_admin_default_sort(store_admin_kind kind, bool *desc);
+
+typedef struct store_admin_query {
+	store_admin_kind kind;
+	const char *search;           /* substring, ASCII case-insensitive; NULL/"" = all */
+	unsigned filters;             /* STORE_ADM_F_* */
+	int64_t created_from;         /* created >= (0 = open) */
+	int64_t created_to;           /* created < (0 = open) */
+	int64_t owner_id, domain_id, host_id, service_id;   /* 0 = any */
+	const char *sort;             /* a sort key; NULL = the kind's default */
+	bool desc;                    /* ignored with the default sort */
+	int64_t offset;
+	int limit;                    /* 1 .. 1000 */
+} store_admin_query;
+/* *total (may be NULL) gets the number of matching rows; cb each row of
+ * the page in order. INVALID for an unknown sort key, or an id filter the
+ * kind does not have. */
+nsupd_err store_admin_list(store *s, const store_admin_query *q, int64_t *total,
+	store_admin_row_cb cb, void *ctx);
+/* One row by id; NOT_FOUND when missing. */
+nsupd_err store_admin_get(store *s, store_admin_kind kind, int64_t id, store_admin_row_cb cb,
+	void *ctx);
+
+/* A column to change: text for text columns, value for integers and flags
+ * (for nullable times 0 = NULL). Only the kind's changeable columns are
+ * accepted (INVALID otherwise): users email, first_name, last_name,
+ * language, staff, active; hosts comment, available, abuse, abuse_blocked,
+ * netmask_ipv4/6, client/server/api_auth_faults, staleness; domains
+ * nameserver, nameserver2, algorithm, secret, comment, public, available,
+ * backoff_until; related hosts comment, interface_id_ipv4/6, available;
+ * services name, comment, server, path, secure, accept_ipv4/6; host
+ * configurations hostname, comment, name (the login), password,
+ * give_ipv4/6; blacklist name_re. The caller validates the values. */
+typedef struct store_admin_set {
+	const char *column;
+	const char *text;
+	int64_t value;
+} store_admin_set;
+/* All columns in one transaction. NOT_FOUND when the row is gone, EXISTS
+ * on a unique clash (service name, blacklist expression). */
+nsupd_err store_admin_update(store *s, store_admin_kind kind, int64_t id,
+	const store_admin_set *set, size_t n);
+/* Deletes a row and what hangs off it (users, hosts and domains through
+ * store_user_delete, store_host_delete, store_domain_delete). DNS records
+ * are not touched. NOT_FOUND when missing; the audit log cannot be
+ * deleted (INVALID). */
+nsupd_err store_admin_delete(store *s, store_admin_kind kind, int64_t id);
+
+/* The audit log: who (user_id 0 = none, e.g. the CLI; actor keeps the
+ * name), when (at 0 = now), what (action "host.change", object "host 12
+ * a.example.org"), and the values before and after as JSON text (NULL =
+ * none). Read it with store_admin_list(STORE_ADM_AUDIT). */
+typedef struct store_audit {
+	int64_t at;
+	int64_t user_id;
+	const char *actor;
+	const char *action;
+	const char *object;
+	const char *before;
+	const char *after;
+} store_audit;
+nsupd_err store_audit_add(store *s, const store_audit *a);
+
 #endif

@@ -30,7 +30,8 @@
 static const char *const copy_tables[] = {
 	"users", "domains", "hosts", "related_hosts", "service_updaters",
 	"service_updater_host_configs", "blacklisted_hosts", "forward_queue", "audit_log",
-	"mail_queue", "account_tokens",
+	"mail_queue", "account_tokens", "remote_identities", "user_totp",
+	"totp_recovery_codes",
 };
 #define N_COPY ((int)(sizeof(copy_tables) / sizeof(copy_tables[0])))
 /* Not copied: sessions (everybody logs in again on the new database),

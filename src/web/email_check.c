@@ -130,7 +130,7 @@ bool email_resolver(const char *value, dns_server *out)
 		return true;
 	char line[256];
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char word[32], addr[IP_STRLEN + 16];
+		char word[32], addr[64];
 		if (sscanf(line, " %31s %63s", word, addr) == 2 && strcmp(word, "nameserver") == 0) {
 			char *pct = strchr(addr, '%');   /* fe80::1%eth0: scope not supported */
 			if (pct == NULL && ip_parse(addr, &out->addr))

@@ -4,6 +4,7 @@
 
 #include "core/secret.h"
 #include "util/log.h"
+#include "web/extlogin.h"
 #include "web/web_internal.h"
 
 #define LOGIN_REDIRECT "/overview/"
@@ -18,6 +19,7 @@ static void login_form(web_req *r, unsigned status, const char *error)
 	json_object_set_new(r->ctx, "username", json_string(username != NULL ? username : ""));
 	json_object_set_new(r->ctx, "keep", json_boolean(web_form(r, "keep") != NULL));
 	json_object_set_new(r->ctx, "error", web_json_str(error));
+	extlogin_login_context(r);
 	web_render(r, status, "accounts/login.html");
 }
 
@@ -70,6 +72,9 @@ static void login_post(web_req *r)
 		return;
 	}
 	bool keep = web_form(r, "keep") != NULL;
+	/* Two-factor login: the code page completes the login. */
+	if (extlogin_second_step(r, &u, keep, web_form(r, "next")))
+		return;
 	if (web_login(r, &u, keep) != NSUPD_OK) {
 		web_error(r, 500, NULL);
 		return;

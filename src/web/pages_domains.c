@@ -351,6 +351,7 @@ static void domain_edit(web_req *r)
 			"public", want_public, "available", want_available));
 		return;
 	}
+	json_decref(errors);
 	store_domain_settings set = {
 		.nameserver = n.nameserver, .nameserver2 = n.nameserver2, .algorithm = n.algorithm,
 		.secret = secret[0] != '\0' ? n.secret : NULL, .comment = n.comment,

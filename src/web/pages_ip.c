@@ -398,7 +398,7 @@ static bool hex_token(const char *t)
 static void detectip(web_req *r)
 {
 	const char *token = web_path_name(r, 0);
-	if (hex_token(token)) {
+	if (hex_token(token) && !r->http->head) {
 		char ip[IP_STRLEN];
 		ip_format(&r->http->client, ip);
 		nsupd_err e = store_detectip_note(r->app->store, token, r->http->client.family, ip,

@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "web/account.h"
 #include "web/email_check.h"
+#include "web/extlogin.h"
 #include "web/web_internal.h"
 
 /* ---- profile ---- */
@@ -32,6 +33,7 @@ static void profile_render(web_req *r, const store_user_profile *p, json_t *erro
 	json_object_set_new(r->ctx, "joined", json_integer(r->user.created));
 	json_object_set_new(r->ctx, "last_login", json_integer(r->user.last_login));
 	json_object_set_new(r->ctx, "errors", errors != NULL ? errors : json_object());
+	extlogin_profile_context(r);
 	web_render(r, 200, "accounts/profile.html");
 }
 
@@ -103,6 +105,11 @@ static void profile(web_req *r)
 
 static void settings(web_req *r)
 {
+	/* An account made by a remote login has no password yet: it sets
+	 * one here without an old one (then it may disconnect the remote
+	 * account, see pages_remote.c). */
+	bool has_password = r->user.password_hash[0] != '\0';
+	json_object_set_new(r->ctx, "has_password", json_boolean(has_password));
 	if (!r->http->post) {
 		json_object_set_new(r->ctx, "errors", json_object());
 		web_render(r, 200, "accounts/settings.html");
@@ -112,8 +119,7 @@ static void settings(web_req *r)
 	const char *pw1 = web_form(r, "new_password1");
 	const char *pw2 = web_form(r, "new_password2");
 	json_t *errors = json_object();
-	if (old == NULL || r->user.password_hash[0] == '\0' ||
-	    !password_verify(old, r->user.password_hash)) {
+	if (has_password && (old == NULL || !password_verify(old, r->user.password_hash))) {
 		json_object_set_new(errors, "old_password", json_string(_(r,
 			"Your old password was entered incorrectly. Please enter it again.")));
 	} else {

@@ -22,6 +22,9 @@ static const web_module *const modules[] = {
 	&web_module_domains,
 	&web_module_ip,
 	&web_module_hosts,
+	&web_module_admin,
+	&web_module_remote,
+	&web_module_twofactor,
 };
 
 #define CLEANUP_INTERVAL 600
@@ -385,6 +388,7 @@ static void maybe_cleanup(web *w, int64_t now)
 	if (e == NSUPD_OK && n > 0)
 		log_info("web: deleted %lld expired sessions", (long long)n);
 	store_rate_prune(w->app->store, now - 86400);
+	store_token_prune(w->app->store, now);
 }
 
 /* ---- language ---- */
@@ -531,6 +535,10 @@ static void dispatch(void *appv, http_request *hreq, http_response *res)
 	if (r.ctx == NULL) {
 		http_set_text(res, 503, "Service Unavailable");
 	} else if (page == NULL) {
+		web_error(&r, 404, NULL);
+	} else if ((page->flags & WEB_STAFF) && !(r.logged_in && r.user.staff)) {
+		/* Staff pages do not exist for anyone else: no login redirect
+		 * and no CSRF page that would show they are there. */
 		web_error(&r, 404, NULL);
 	} else if (hreq->post && (!same_origin(&r) ||
 				  !web_session_csrf_ok(&r, http_form(hreq, WEB_CSRF_FIELD)))) {

@@ -76,7 +76,8 @@ typedef void (*web_handler)(web_req *r);
 
 enum {
 	WEB_LOGIN = 1u << 0,         /* anonymous users are sent to the login page */
-	WEB_STAFF = 1u << 1,         /* staff only (others get 404), implies WEB_LOGIN */
+	WEB_STAFF = 1u << 1,         /* staff only: everyone else, anonymous users
+	                              * included, gets 404 (checked before CSRF) */
 };
 
 typedef struct web_page {

@@ -52,5 +52,8 @@ extern const web_module web_module_overview;
 extern const web_module web_module_domains;
 extern const web_module web_module_ip;
 extern const web_module web_module_hosts;
+extern const web_module web_module_admin;
+extern const web_module web_module_remote;
+extern const web_module web_module_twofactor;
 
 #endif

@@ -431,6 +431,37 @@ def test_native_tls_update_records_tls(native, certs):
                                timeout=30)) == "::1"
 
 
+
+def test_native_tls_bad_files_stop_start_up(named, tmp_path, certs):
+    """serve refuses to start with a broken certificate, a mismatched pair or
+    a missing key, and says which file."""
+    tls_port = free_port()
+    cert_path = str(tmp_path / "server.crt")
+    key_path = str(tmp_path / "server.key")
+    extra = ("\n[server]\nlisten_tls = 127.0.0.1:%d\ntls_certificate = %s\ntls_key = %s\n"
+             % (tls_port, cert_path, key_path))
+    inst = Nsupd(tmp_path / "nsupd", listen_v6=False, extra=extra)
+    inst.migrate()
+    cases = [
+        ("garbage", "not a certificate\n", certs["a"][1], cert_path),
+        ("mismatch", None, certs["b"][1], "do not match"),
+        ("no key", None, None, key_path),
+    ]
+    for what, cert_text, key_src, expect in cases:
+        if cert_text is not None:
+            _write(cert_path, cert_text)
+        else:
+            shutil.copyfile(certs["a"][0], cert_path)
+        if key_src is not None:
+            shutil.copyfile(key_src, key_path)
+        elif os.path.exists(key_path):
+            os.remove(key_path)
+        p = inst.run("serve", timeout=60)
+        assert p.returncode != 0, (what, p.stderr)
+        assert expect in p.stderr, (what, p.stderr)
+        assert "listening on" not in p.stderr, (what, p.stderr)
+
+
 def _install(inst, cert_src, key_src):
     # Written in place (not renamed), as an operator's cp would; SIGHUP comes
     # only after both files are complete.
@@ -564,3 +595,33 @@ def _truncate(path, src):
     with open(src) as f:
         text = f.read()
     _write(path, text[: len(text) // 2])
+
+
+# --- the systemd unit ---------------------------------------------------------
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="needs systemd-analyze")
+def test_systemd_unit_verifies_and_is_sandboxed(tmp_path):
+    """contrib/nsupd.service passes `systemd-analyze verify` (with the binary
+    path pointed at the one under test) and keeps a low exposure score."""
+    import nsupdlib
+    with open(os.path.join(ROOT, "contrib", "nsupd.service")) as f:
+        unit = f.read()
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
+    for setting in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+                    "PrivateTmp=yes", "StateDirectory=nsupd", "CapabilityBoundingSet=\n",
+                    "SystemCallFilter=@system-service", "RestrictAddressFamilies="):
+        assert setting in unit, setting
+    assert "ExecStart=/usr/local/bin/nsupd " in unit
+    path = tmp_path / "nsupd.service"
+    path.write_text(unit.replace("/usr/local/bin/nsupd", os.path.abspath(nsupdlib.NSUPD_BIN)))
+    p = subprocess.run([SYSTEMD_ANALYZE, "verify", str(path)], capture_output=True, text=True,
+                       timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0 and p.stderr.strip() == "", p.stderr
+    p = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=true", "--no-pager", str(path)],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    m = re.search(r"Overall exposure level for nsupd\.service: ([0-9.]+)", p.stdout + p.stderr)
+    assert m, p.stdout + p.stderr
+    assert float(m.group(1)) <= 2.0, p.stdout
