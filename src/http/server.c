@@ -1001,7 +1001,10 @@ static struct MHD_Daemon *start_daemon(http_server *srv, int fd, const tls_pem *
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections > 0 ? cfg->max_connections : 4096,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		/* Holds the request line and headers; libmicrohttpd clears it
+		 * for every request on a kept-alive connection, so it is kept
+		 * small. Longer requests get 414/431. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 		/* RFC 7230: an HTTP/1.1 request without Host is answered
 		 * 400; routers all send it, so this costs no client. */
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
