@@ -5,7 +5,7 @@
  *
  * A flow started by an anonymous visitor logs in (creating an account
  * without a local password the first time); one started from the profile
- * page (a POST with `associate`) associates the identity with the
+ * page (`associate=1`) associates the identity with the
  * logged-in account. The flow's state, PKCE verifier and nonce live in the
  * session only and are used once: the provider's answer must carry the
  * same state, into the same browser session, within ten minutes. */
@@ -92,7 +92,12 @@ static void remote_start(web_req *r)
 		web_error(r, 404, NULL);
 		return;
 	}
-	bool assoc = r->http->post && web_form(r, "associate") != NULL;
+	/* A plain link (GET), not a form: browsers apply the CSP's
+	 * form-action 'self' to the redirect to the provider as well. A
+	 * forged link cannot harm: the flow is bound to this session, so at
+	 * most the visitor's own remote account gets connected to the
+	 * visitor's own account. */
+	bool assoc = (r->http->post ? web_form(r, "associate") : web_query(r, "associate")) != NULL;
 	if (assoc && !r->logged_in) {
 		web_redirect(r, LOGIN_PAGE);
 		return;
