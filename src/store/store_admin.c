@@ -48,7 +48,9 @@ struct adm_col {
 
 struct adm_kind {
 	const char *select;        /* "SELECT cols FROM ... " */
-	const char *from;          /* the FROM part, for COUNT(*) */
+	const char *from;          /* the FROM part */
+	const char *join;          /* join conditions for from's CROSS JOINs, or NULL */
+	const char *count_from;    /* enough to count without a search, or NULL = from */
 	const char *const *names;  /* names of the selected columns */
 	const char *types;         /* one letter per column, see store_admin_row */
 	const char *id_expr;       /* "h.id" */
@@ -249,6 +251,7 @@ static const struct adm_kind kinds[STORE_ADM_KINDS] = {
 			  "(SELECT COUNT(*) FROM hosts hh WHERE hh.owner_id = u.id), "
 			  "(SELECT COUNT(*) FROM domains dd WHERE dd.owner_id = u.id) ",
 		.from = "FROM users u ",
+		.count_from = "FROM users u ",
 		.names = user_names, .types = "isssssbbttii",
 		.id_expr = "u.id",
 		.search = "(" LIKE("LOWER(u.username)") " OR " LIKE("LOWER(u.email)") " OR "
@@ -267,12 +270,19 @@ static const struct adm_kind kinds[STORE_ADM_KINDS] = {
 			  "(SELECT COUNT(*) FROM related_hosts rr WHERE rr.main_host_id = h.id), "
 			  "(SELECT COUNT(*) FROM service_updater_host_configs cc "
 			  "WHERE cc.host_id = h.id) ",
-		.from = "FROM hosts h JOIN domains d ON d.id = h.domain_id "
-			"JOIN users u ON u.id = h.owner_id ",
+		/* CROSS JOIN keeps hosts the outer loop on SQLite (PostgreSQL plans
+		 * it like any inner join): a search scans the hosts once instead
+		 * of once per user, and a sort by name walks hosts_name. */
+		.from = "FROM hosts h CROSS JOIN domains d CROSS JOIN users u ",
+		.join = "d.id = h.domain_id AND u.id = h.owner_id",
+		.count_from = "FROM hosts h ",
 		.names = host_names, .types = "isssssbbbiiiiisssttbbitiiii",
 		.id_expr = "h.id",
-		.search = "(" LIKE("(h.name || '.' || d.name)") " OR " LIKE("LOWER(u.username)")
-			  " OR " LIKE("LOWER(h.comment)") ")",
+		/* The owner part is a subquery evaluated once, not a LOWER() per
+		 * host row. */
+		.search = "(" LIKE("(h.name || '.' || d.name)") " OR h.owner_id IN (SELECT uu.id "
+			  "FROM users uu WHERE " LIKE("LOWER(uu.username)") ") OR "
+			  LIKE("LOWER(h.comment)") ")",
 		.created = "h.created", .owner = "h.owner_id", .domain = "h.domain_id",
 		.host = "h.id",
 		.filters = host_filters, .sorts = host_sorts, .default_desc = true,
@@ -284,6 +294,7 @@ static const struct adm_kind kinds[STORE_ADM_KINDS] = {
 			  "dm.created, (SELECT COUNT(*) FROM hosts hh WHERE hh.domain_id = dm.id), "
 			  "dm.owner_id, CASE WHEN dm.secret = '' THEN 0 ELSE 1 END ",
 		.from = "FROM domains dm JOIN users u ON u.id = dm.owner_id ",
+		.count_from = "FROM domains dm ",
 		.names = domain_names, .types = "issssbbtsstiib",
 		.id_expr = "dm.id",
 		.search = "(" LIKE("dm.name") " OR " LIKE("LOWER(u.username)") " OR "
@@ -313,6 +324,7 @@ static const struct adm_kind kinds[STORE_ADM_KINDS] = {
 			  "(SELECT COUNT(*) FROM service_updater_host_configs cc "
 			  "WHERE cc.service_id = s.id) ",
 		.from = "FROM service_updaters s JOIN users u ON u.id = s.owner_id ",
+		.count_from = "FROM service_updaters s ",
 		.names = service_names, .types = "isssbbbssti",
 		.id_expr = "s.id",
 		.search = "(" LIKE("LOWER(s.name)") " OR " LIKE("LOWER(s.server)") " OR "
@@ -342,6 +354,7 @@ static const struct adm_kind kinds[STORE_ADM_KINDS] = {
 	[STORE_ADM_BLACKLIST] = {
 		.select = "SELECT b.id, b.name_re, u.username, b.created ",
 		.from = "FROM blacklisted_hosts b JOIN users u ON u.id = b.owner_id ",
+		.count_from = "FROM blacklisted_hosts b ",
 		.names = blacklist_names, .types = "isst",
 		.id_expr = "b.id",
 		.search = "(" LIKE("LOWER(b.name_re)") " OR " LIKE("LOWER(u.username)") ")",
@@ -411,6 +424,7 @@ struct row_ctx {
 	store_admin_row_cb cb;
 	void *ctx;
 	int64_t count;
+	int64_t rows;
 	bool got;
 };
 
@@ -430,6 +444,7 @@ static bool on_row(const store_row *r, void *vctx)
 		out.col[i] = v;
 	}
 	c->got = true;
+	c->rows++;
 	return c->cb(&out, c->ctx);
 }
 
@@ -508,6 +523,10 @@ nsupd_err store_admin_list(store *s, const store_admin_query *q, int64_t *total,
 	bool ok = true;
 	const char *and = " WHERE ";
 	char frag[160];
+	/* The join conditions go into a WHERE of their own (the count without
+	 * a search does not join, so it must not see them). */
+	char joined[1600] = "";
+	size_t jl = 0;
 	if (searching) {
 		ok = ok && cat(where, sizeof(where), &wl, and) &&
 		     cat(where, sizeof(where), &wl, k->search);
@@ -544,17 +563,31 @@ nsupd_err store_admin_list(store *s, const store_admin_query *q, int64_t *total,
 		and = " AND ";
 	}
 
+	if (k->join != NULL) {
+		ok = ok && cat(joined, sizeof(joined), &jl, " WHERE ") &&
+		     cat(joined, sizeof(joined), &jl, k->join);
+		if (wl > 0)
+			ok = ok && cat(joined, sizeof(joined), &jl, " AND ") &&
+			     cat(joined, sizeof(joined), &jl, where + strlen(" WHERE "));
+	} else {
+		ok = ok && cat(joined, sizeof(joined), &jl, where);
+	}
+
+	/* Every row of the base table has its owner (and domain, host,
+	 * service: NOT NULL foreign keys), so without a search the count
+	 * needs no join. */
+	bool plain = !searching && k->count_from != NULL;
 	char count_sql[SQL_MAX] = "SELECT COUNT(*) ";
 	size_t cl = strlen(count_sql);
-	ok = ok && cat(count_sql, sizeof(count_sql), &cl, k->from) &&
-	     cat(count_sql, sizeof(count_sql), &cl, where);
+	ok = ok && cat(count_sql, sizeof(count_sql), &cl, plain ? k->count_from : k->from) &&
+	     cat(count_sql, sizeof(count_sql), &cl, plain ? where : joined);
 
 	char list_sql[SQL_MAX];
 	size_t ll = 0;
 	list_sql[0] = '\0';
 	ok = ok && cat(list_sql, sizeof(list_sql), &ll, k->select) &&
 	     cat(list_sql, sizeof(list_sql), &ll, k->from) &&
-	     cat(list_sql, sizeof(list_sql), &ll, where);
+	     cat(list_sql, sizeof(list_sql), &ll, joined);
 	/* NULL times sort as the oldest on both backends. */
 	bool nullable = strstr(order, "last_") != NULL || strstr(order, "backoff") != NULL;
 	p[np] = (store_param)P_INT(q->limit);
@@ -568,17 +601,27 @@ nsupd_err store_admin_list(store *s, const store_admin_query *q, int64_t *total,
 
 	struct row_ctx c = { .k = k, .cb = cb, .ctx = ctx };
 	store_sql stmts[2] = {
-		{ .sql = count_sql, .params = p, .n_params = np, .on_row = on_count, .ctx = &c },
 		{ .sql = list_sql, .params = p, .n_params = np + 2, .on_row = on_row, .ctx = &c },
+		{ .sql = count_sql, .params = p, .n_params = np, .on_row = on_count, .ctx = &c },
 	};
-	nsupd_err e;
-	if (total != NULL) {
-		e = store_exec(s, &stmts[0], 1);
-		if (e != NSUPD_OK)
-			return e;
-		*total = c.count;
+	nsupd_err e = store_exec(s, &stmts[0], 1);
+	if (e != NSUPD_OK || total == NULL)
+		return e;
+	/* A short page that has rows is the last one: its end is the total,
+	 * and a narrow search (the usual "find this host") costs one scan of
+	 * the table, not two. */
+	if (c.rows > 0 && c.rows < q->limit) {
+		*total = q->offset + c.rows;
+		return NSUPD_OK;
 	}
-	return store_exec(s, &stmts[1], 1);
+	if (c.rows == 0 && q->offset == 0) {
+		*total = 0;
+		return NSUPD_OK;
+	}
+	e = store_exec(s, &stmts[1], 1);
+	if (e == NSUPD_OK)
+		*total = c.count;
+	return e;
 }
 
 nsupd_err store_admin_get(store *s, store_admin_kind kind, int64_t id, store_admin_row_cb cb,
@@ -588,7 +631,8 @@ nsupd_err store_admin_get(store *s, store_admin_kind kind, int64_t id, store_adm
 	if (s == NULL || k == NULL || cb == NULL || id <= 0)
 		return NSUPD_ERR_INVALID;
 	char sql[SQL_MAX];
-	int n = snprintf(sql, sizeof(sql), "%s%s WHERE %s = $1", k->select, k->from, k->id_expr);
+	int n = snprintf(sql, sizeof(sql), "%s%s WHERE %s%s%s = $1", k->select, k->from,
+			 k->join != NULL ? k->join : "", k->join != NULL ? " AND " : "", k->id_expr);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return NSUPD_ERR_INVALID;
 	store_param p[] = { P_INT(id) };

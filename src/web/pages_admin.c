@@ -197,8 +197,8 @@ static const struct adm_field host_fields[] = {
 	  N_("Set by the fault checks; the owner may clear it. Saving with it set removes the "
 	     "host's DNS records.") },
 	{ "abuse_blocked", N_("Abuse-blocked"), 'b', V_TEXT, 0, 0, false,
-	  N_("Only staff can set or clear it: updates answer \"abuse\" and the DNS records are "
-	     "removed.") },
+	  N_("Only staff can set or clear it: updates are refused (abuse) and the DNS records "
+	     "are removed.") },
 	{ "netmask_ipv4", N_("IPv4 netmask"), 'n', V_TEXT, 0, 32, true, NULL },
 	{ "netmask_ipv6", N_("IPv6 netmask"), 'n', V_TEXT, 0, 64, true, NULL },
 	{ NULL, NULL, 0, V_TEXT, 0, 0, false, NULL },

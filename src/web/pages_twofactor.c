@@ -33,7 +33,10 @@ void extlogin_finish(web_req *r, const store_user *u, bool keep, const char *nex
 		return;
 	}
 	store_user_set_last_login(r->app->store, u->id, r->now);
-	web_redirect(r, web_is_local_path(next) ? next : fallback);
+	/* The answer goes out after the handler: callers' buffers are gone
+	 * by then, the arena is not. */
+	const char *to = web_is_local_path(next) ? arena_strdup(r->a, next) : fallback;
+	web_redirect(r, to != NULL ? to : fallback);
 }
 
 bool extlogin_second_step(web_req *r, const store_user *u, bool keep, const char *next)

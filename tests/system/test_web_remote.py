@@ -159,7 +159,7 @@ def test_first_remote_login_creates_an_account(inst, idp):
 
 
 def test_user_names_are_made_unique(inst, idp):
-    create_user(inst, "taken@example.org", PASSWORD)
+    create_user(inst, "taken@example.org", PASSWORD, email="taken@example.org")
     set_user(idp, "sub-taken", email="taken@example.org")
     c = client(inst)
     remote_login(c)
