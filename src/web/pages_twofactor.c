@@ -122,7 +122,16 @@ static void login_code(web_req *r)
 		return;
 	}
 	const nsupd_config *cfg = r->app->cfg;
-	if (web_rate_limited(r, "totp", cfg->login_failures_max, cfg->login_failures_window)) {
+	/* Per address, and per account: whoever knows the password may try
+	 * from many addresses, but not more than twice the limit in all. */
+	char subject[32];
+	snprintf(subject, sizeof(subject), "user:%lld", (long long)uid);
+	int64_t account_failures = 0;
+	if (store_rate_count(r->app->store, "totp", subject, r->now - cfg->login_failures_window,
+			     &account_failures) != NSUPD_OK)
+		account_failures = 0;
+	if (web_rate_limited(r, "totp", cfg->login_failures_max, cfg->login_failures_window) ||
+	    account_failures >= 2 * (int64_t)cfg->login_failures_max) {
 		code_form(r, 429, _(r, "Too many wrong codes from your address. Please wait a few "
 				       "minutes and try again."));
 		return;
@@ -145,6 +154,7 @@ static void login_code(web_req *r)
 	}
 	if (!ok) {
 		web_rate_note(r, "totp");
+		store_rate_add(r->app->store, "totp", subject, r->now);
 		code_form(r, 200, reused ? _(r, "This code has already been used. Please wait for "
 						"the next code of your app.")
 					 : _(r, "This code is not valid. Please enter the current "

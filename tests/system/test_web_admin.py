@@ -627,3 +627,16 @@ def test_delete_blacklist_and_service_entries(site):
     assert c.get("/admin/admin/logentry/%d/delete/" % eid).status_code == 404
     assert c.post("/admin/admin/logentry/%d/change/" % eid, {},
                   form_page="/admin/admin/logentry/").status_code == 404
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("de", ["Verwaltung", "Änderungsprotokoll", "Wegen Missbrauchs gesperrt", "Suchen"]),
+    ("fr", ["Administration", "Journal d'audit", "Bloqué pour abus", "Rechercher"]),
+    ("it", ["Amministrazione", "Registro delle modifiche", "Bloccato per abuso", "Cerca"]),
+])
+def test_admin_pages_are_translated(site, lang, words):
+    c = WebClient(site, accept_language=lang)
+    c.login("boss", PASSWORD)
+    text = html.unescape(c.get("/admin/").text + c.get("/admin/main/host/").text)
+    for w in words:
+        assert w in text, (lang, w)

@@ -5,15 +5,16 @@ codes of spec 9.2 for these URLs, and a dead nameserver not hanging the
 overview."""
 
 import base64
+import os
 import html
 import re
-import socket
+import shutil
 import time
 
 import pytest
 import requests
 
-from conftest import DEFAULT_ZONE, setup_domains  # noqa: F401  (zones of the named fixture)
+from conftest import DEFAULT_ZONE
 from named import ZoneSpec, free_port
 from nsupdlib import Nsupd, unique_label
 from webutil import WebClient, assert_security_headers, create_user, csrf_token
@@ -631,3 +632,47 @@ def test_pages_are_translated(site, lang, words):
     assert r.status_code == 200
     for english in ["Set up your router or update client", "Your new secret"]:
         assert english not in r.text, (lang, english)
+
+
+# --- the configuration help drives a real client ------------------------------------------
+
+DDCLIENT = shutil.which("ddclient") or "/usr/sbin/ddclient"
+
+
+@pytest.mark.skipif(not os.path.exists(DDCLIENT), reason="ddclient not installed")
+def test_ddclient_runs_with_the_shown_configuration(named, tmp_path):
+    """The old-syntax ddclient snippet, taken from the page as it is, updates
+    the host (the single-stack update host is this instance itself)."""
+    from test_clients import run_client
+    inst = Nsupd(tmp_path / "inst")
+    with open(inst.conf) as f:
+        conf = f.read().replace("www_ipv4_host = ipv4.nsupd.test",
+                                "www_ipv4_host = 127.0.0.1:%d" % inst.port)
+    with open(inst.conf, "w") as f:
+        f.write(conf)
+    inst.migrate()
+    create_user(inst, "dave", PASSWORD)
+    z = named.zone_specs[PUBLIC_ZONE]
+    inst.add_domain(z.name, "dave", named.server, z.algorithm, z.secret, public=True)
+    inst.start()
+    try:
+        c = WebClient(inst)
+        c.login("dave", PASSWORD)
+        fqdn = "%s.%s" % (unique_label("ddc"), PUBLIC_ZONE)
+        inst.cli("host", "add", fqdn, "--owner", "dave")     # no record yet
+        hid = host_id(c, fqdn)
+        r = c.post("/generate_secret/%d/" % hid, {})
+        snippet = html.unescape(re.search(r'id="ddclient-old"><code>(.*?)</code>', r.text,
+                                          re.S).group(1))
+        assert "server=127.0.0.1:%d" % inst.port in snippet
+        cfg = tmp_path / "ddclient.conf"
+        cfg.write_text("daemon=0\nsyslog=no\n" + snippet + "\n")
+        os.chmod(cfg, 0o600)
+        rc, out = run_client([DDCLIENT, "-foreground", "-daemon=0", "-noquiet", "-verbose",
+                              "-file", str(cfg), "-cache", str(tmp_path / "ddclient.cache")])
+        assert named.query(fqdn, "A") == ["127.0.0.1"], out
+        assert "SUCCESS" in out and "good" in out, out
+        info = inst.show(fqdn)
+        assert (info["client_faults"], info["api_auth_faults"]) == (0, 0)
+    finally:
+        assert inst.stop() == 0, inst.stderr()

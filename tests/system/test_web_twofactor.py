@@ -179,6 +179,14 @@ def test_wrong_codes_are_rate_limited(inst):
     r = code_step(c2, totp(secret, now_step() + 1))
     assert r.status_code == 429
     assert c2.get("/overview/").status_code == 302
+    # From other addresses, the account's own limit (twice the one per
+    # address) holds too.
+    c3 = password_step(inst, "tfa3")
+    assert [code_step(c3, wrong).status_code for _ in range(10)] == [200] * 10
+    c4 = password_step(inst, "tfa3")
+    r = code_step(c4, totp(secret, now_step() + 1))
+    assert r.status_code == 429
+    assert c4.get("/overview/").status_code == 302
 
 
 def test_disable_needs_password_and_code(inst):
