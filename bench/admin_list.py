@@ -20,6 +20,7 @@ import datetime
 import html
 import os
 import re
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -152,8 +153,10 @@ def run(n, repeat, keep=False, out=sys.stdout):
                             total))
     finally:
         inst.stop()
-        if nsupdlib.PG and inst.pg_schema and not keep:
-            nsupdlib.psql("DROP SCHEMA %s CASCADE" % inst.pg_schema)
+        if not keep:
+            if nsupdlib.PG and inst.pg_schema:
+                nsupdlib.psql("DROP SCHEMA %s CASCADE" % inst.pg_schema)
+            shutil.rmtree(workdir, ignore_errors=True)
     return results
 
 

@@ -18,7 +18,7 @@ what=${1:-all}
 case "$what" in
 all | unit | system) ;;
 -h | --help)
-	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)

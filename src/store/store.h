@@ -265,6 +265,12 @@ nsupd_err store_related_get(store *s, int64_t main_host_id, const char *name,
 nsupd_err store_related_list(store *s, int64_t main_host_id, store_related *out, size_t max,
 	size_t *n);
 nsupd_err store_related_delete(store *s, int64_t id);
+/* By id (the web pages' URLs); NOT_FOUND when missing. */
+nsupd_err store_related_get_id(store *s, int64_t id, store_related *out);
+/* Sets name, comment, interface IDs and available of row r->id (validated
+ * by the caller). EXISTS when the host has another one of that name,
+ * NOT_FOUND when the row is gone. */
+nsupd_err store_related_update(store *s, const store_related *r);
 
 /* ---- Other dyndns2 services and forwarding (store_fwd.c) ---- */
 typedef struct store_service {
@@ -281,6 +287,7 @@ typedef struct store_service {
 } store_service;
 nsupd_err store_service_add(store *s, const store_service *sv, int64_t *id);
 nsupd_err store_service_get_by_name(store *s, const char *name, store_service *out);
+nsupd_err store_service_get(store *s, int64_t id, store_service *out);
 nsupd_err store_service_list(store *s, store_service *out, size_t max, size_t *n);
 /* The user a service added without an owner belongs to: the first staff
  * user, else the first user. NSUPD_ERR_NOT_FOUND when there is none. */
@@ -317,6 +324,12 @@ nsupd_err store_forward_add(store *s, const store_forward *f, int64_t *id);
 nsupd_err store_forward_get(store *s, int64_t id, store_forward *out);
 nsupd_err store_forward_list(store *s, int64_t host_id, store_forward *out, size_t max,
 	size_t *n);
+/* Sets hostname (NULL unless has_hostname), comment, login, give flags of
+ * row f->id, and the password only with set_password (a form that leaves
+ * it empty keeps the stored one). NOT_FOUND when the row is gone. */
+nsupd_err store_forward_update(store *s, const store_forward *f, bool set_password);
+/* Deletes a configuration and its queued jobs; NOT_FOUND when missing. */
+nsupd_err store_forward_delete(store *s, int64_t id);
 
 /* The queue. store_forward_enqueue adds a job for the address (family 4 or
  * 6) to every configuration of the host that gives that family to a service

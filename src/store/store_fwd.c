@@ -200,6 +200,38 @@ nsupd_err store_related_delete(store *s, int64_t id)
 	return err;
 }
 
+nsupd_err store_related_get_id(store *s, int64_t id, store_related *out)
+{
+	if (s == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	const store_param p[] = { P_INT(id) };
+	return read_single(s, "SELECT " RELATED_COLS "FROM related_hosts WHERE id = $1", p,
+			   NPARAMS(p), read_related, out);
+}
+
+nsupd_err store_related_update(store *s, const store_related *r)
+{
+	if (s == NULL || r == NULL || r->name[0] == '\0' || !fits(r->name, sizeof(r->name)) ||
+	    !fits(r->comment, sizeof(r->comment)) ||
+	    !fits(r->interface_id_ipv4, sizeof(r->interface_id_ipv4)) ||
+	    !fits(r->interface_id_ipv6, sizeof(r->interface_id_ipv6)))
+		return NSUPD_ERR_INVALID;
+	char name[sizeof(r->name)];
+	str_copy(name, r->name, sizeof(name));
+	str_ascii_lower(name);
+	const store_param p[] = {
+		P_TEXT(name), P_TEXT(r->comment), P_TEXT(r->interface_id_ipv4),
+		P_TEXT(r->interface_id_ipv6), P_BOOL(r->available), P_INT(now_or(0)), P_INT(r->id),
+	};
+	int64_t changes = 0;
+	nsupd_err err = run1(s, "UPDATE related_hosts SET name = $1, comment = $2, "
+			     "interface_id_ipv4 = $3, interface_id_ipv6 = $4, available = $5, "
+			     "last_update = $6 WHERE id = $7", p, NPARAMS(p), NULL, NULL, &changes);
+	if (err == NSUPD_OK && changes == 0)
+		err = NSUPD_ERR_NOT_FOUND;
+	return err;
+}
+
 /* ---- services ---- */
 
 #define SERVICE_COLS \
@@ -249,6 +281,15 @@ nsupd_err store_service_get_by_name(store *s, const char *name, store_service *o
 		return NSUPD_ERR_INVALID;
 	const store_param p[] = { P_TEXT(name) };
 	return read_single(s, "SELECT " SERVICE_COLS "FROM service_updaters WHERE name = $1", p,
+			   NPARAMS(p), read_service, out);
+}
+
+nsupd_err store_service_get(store *s, int64_t id, store_service *out)
+{
+	if (s == NULL || out == NULL)
+		return NSUPD_ERR_INVALID;
+	const store_param p[] = { P_INT(id) };
+	return read_single(s, "SELECT " SERVICE_COLS "FROM service_updaters WHERE id = $1", p,
 			   NPARAMS(p), read_service, out);
 }
 
@@ -345,6 +386,47 @@ nsupd_err store_forward_list(store *s, int64_t host_id, store_forward *out, size
 	const store_param p[] = { P_INT(host_id) };
 	return read_list(s, FORWARD_SELECT "WHERE c.host_id = $1 ORDER BY s.name, c.id", p,
 			 NPARAMS(p), read_forward, out, sizeof(*out), max, n);
+}
+
+nsupd_err store_forward_update(store *s, const store_forward *f, bool set_password)
+{
+	if (s == NULL || f == NULL || !fits(f->hostname, sizeof(f->hostname)) ||
+	    !fits(f->comment, sizeof(f->comment)) || !fits(f->login, sizeof(f->login)) ||
+	    !fits(f->password, sizeof(f->password)))
+		return NSUPD_ERR_INVALID;
+	const store_param p[] = {
+		f->has_hostname ? (store_param)P_TEXT(f->hostname) : (store_param)P_NULL,
+		P_TEXT(f->comment), P_TEXT(f->login), P_BOOL(f->give_ipv4), P_BOOL(f->give_ipv6),
+		P_INT(now_or(0)), P_INT(f->id), P_BOOL(set_password), P_TEXT(f->password),
+	};
+	int64_t changes = 0;
+	/* One statement either way: the password is replaced only when the
+	 * flag says so, never with an empty form field. */
+	nsupd_err err = run1(s, "UPDATE service_updater_host_configs SET hostname = $1, "
+			     "comment = $2, name = $3, give_ipv4 = $4, give_ipv6 = $5, "
+			     "last_update = $6, password = CASE WHEN CAST($8 AS BOOLEAN) "
+			     "THEN CAST($9 AS VARCHAR(255)) ELSE password END "
+			     "WHERE id = $7", p, NPARAMS(p), NULL, NULL, &changes);
+	if (err == NSUPD_OK && changes == 0)
+		err = NSUPD_ERR_NOT_FOUND;
+	return err;
+}
+
+nsupd_err store_forward_delete(store *s, int64_t id)
+{
+	if (s == NULL)
+		return NSUPD_ERR_INVALID;
+	const store_param p[] = { P_INT(id) };
+	store_sql q[2] = {
+		{ .sql = "DELETE FROM forward_queue WHERE config_id = $1", .params = p,
+		  .n_params = NPARAMS(p) },
+		{ .sql = "DELETE FROM service_updater_host_configs WHERE id = $1", .params = p,
+		  .n_params = NPARAMS(p) },
+	};
+	nsupd_err err = store_exec(s, q, 2);
+	if (err == NSUPD_OK && q[1].changes == 0)
+		err = NSUPD_ERR_NOT_FOUND;
+	return err;
 }
 
 /* ---- the queue ---- */

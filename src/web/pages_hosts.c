@@ -326,6 +326,7 @@ static void host_page(web_req *r, const store_host *h, unsigned status, json_t *
 			"own", d.owner_id == r->user.id));
 	}
 	json_object_set_new(r->ctx, "host", hj);
+	json_object_set_new(r->ctx, "forwards", web_forwards_json(r, h->id));
 	const char *v4, *v6;
 	session_ips(r, &v4, &v6);
 	json_object_set_new(r->ctx, "my_ipv4", json_string(v4));

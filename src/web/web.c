@@ -25,6 +25,7 @@ static const web_module *const modules[] = {
 	&web_module_admin,
 	&web_module_remote,
 	&web_module_twofactor,
+	&web_module_related,
 };
 
 #define CLEANUP_INTERVAL 600
@@ -604,7 +605,9 @@ const http_route *web_routes(web *w, const http_route *api, size_t n_api, size_t
 	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
 		for (size_t j = 0; j < modules[i]->n_pages; j++) {
 			const web_page *p = &modules[i]->pages[j];
-			unsigned flags = p->methods | HTTP_SLASH;
+			/* Staff pages get no trailing-slash redirect: a 301 would
+			 * tell everyone else that the path exists. */
+			unsigned flags = p->methods | ((p->flags & WEB_STAFF) ? 0 : HTTP_SLASH);
 			if (p->methods & HTTP_POST)
 				flags |= HTTP_FORM;
 			routes[k++] = (http_route){ p->path, dispatch, flags, p };

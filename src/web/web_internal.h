@@ -55,5 +55,10 @@ extern const web_module web_module_hosts;
 extern const web_module web_module_admin;
 extern const web_module web_module_remote;
 extern const web_module web_module_twofactor;
+extern const web_module web_module_related;
+
+/* pages_related.c: the host's forwards to other services with the result
+ * of the last one (no passwords), for the host page. */
+json_t *web_forwards_json(web_req *r, int64_t host_id);
 
 #endif

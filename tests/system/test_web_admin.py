@@ -120,7 +120,7 @@ def admin_urls(site):
     c.post("/admin/main/host/%d/change/" % hid, {"netmask_ipv4": "32", "netmask_ipv6": "64",
                                                  "available": "1", "comment": "acc"})
     ids["admin/logentry"] = row_ids(c.get("/admin/admin/logentry/").text)[0]
-    gets = ["/admin/", "/admin/nosuch/model/"]
+    gets = ["/admin/", "/admin/nosuch/model/", "/admin", "/admin/main/host"]
     posts = []
     for m in MODELS:
         base = "/admin/%s/" % m
@@ -138,7 +138,7 @@ def admin_urls(site):
 def test_admin_urls_are_404_for_everyone_but_staff(site, named):
     c, gets, posts, host = admin_urls(site)
     for path in gets:
-        if "nosuch" in path:
+        if "nosuch" in path or not path.endswith(("/", "/?q=a&sort=id&dir=desc&page=2")):
             continue
         r = c.get(path)
         assert r.status_code == 200, (path, r.status_code)
