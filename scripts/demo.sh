@@ -246,7 +246,9 @@ do_start() {
 		cat "$DEMO/migrate.log" >&2
 		die "nsupd migrate failed"
 	fi
-	cli user add demo --email demo@example.org
+	web_password=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
+	printf '%s\n' "$web_password" | cli user add demo --email demo@example.org --password-stdin
+	printf '%s\n' "$web_password" >"$DEMO/web-password"
 	cli domain add "$ZONE" --owner demo --nameserver "127.0.0.1:$DNS_PORT" \
 		--algorithm "$ALGORITHM" --secret "$secret"
 	host_secret=$(cli host add "$HOST" --owner demo)
@@ -256,6 +258,10 @@ do_start() {
 
 	start_nsupd
 	show_usage "$host_secret" "$v6"
+	cat <<EOF
+Web interface: http://127.0.0.1:$HTTP_PORT/  (log in as demo / $web_password,
+also in $DEMO/web-password)
+EOF
 }
 
 show_usage() {
