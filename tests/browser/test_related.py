@@ -264,6 +264,7 @@ def test_screenshots(rsite, dark):
     try:
         d = b.driver
         host = rsite.add_host(ZONE, USER)
+        rsite.set(host.fqdn, netmask_ipv4=24, netmask_ipv6=64)
         rsite.cli("host", "related", "add", host.fqdn, "nas", "--interface-id-ipv4", "1",
                   "--interface-id-ipv6", "::1", "--comment", "storage")
         rsite.cli("host", "related", "add", host.fqdn, "tv", "--interface-id-ipv6",
@@ -271,6 +272,7 @@ def test_screenshots(rsite, dark):
         rsite.cli("host", "forward", "add", host.fqdn, "--service", "otherdns", "--login",
                   "me", "--password-stdin", "--give-ipv4", input="pw\n")
         nic(rsite, host, "192.0.2.60")
+        nic(rsite, host, "2001:db8:60:1::60")
         login(b, rsite)
         open_host(b, rsite, host.fqdn)
         hid = d.current_url.rstrip("/").split("/")[-1]
