@@ -1458,7 +1458,7 @@ static void render_trans(rctx *r, const scope *sc, const node *n)
 	}
 }
 
-static void render_template(rctx *r, const tpl *t);
+static void render_template(rctx *r, const tpl *t, const scope *sc);
 
 static void render_for(rctx *r, const scope *sc, const node *n)
 {
@@ -1547,7 +1547,7 @@ static void render_body(rctx *r, const scope *sc, const body *b)
 				const tpl **saved = r->chain;
 				size_t saved_n = r->n_chain;
 				r->depth++;
-				render_template(r, t);
+				render_template(r, t, sc);
 				r->depth--;
 				r->chain = saved;
 				r->n_chain = saved_n;
@@ -1566,7 +1566,9 @@ static void render_body(rctx *r, const scope *sc, const body *b)
 	}
 }
 
-static void render_template(rctx *r, const tpl *t)
+/* sc is the scope of an {% include %}: like Jinja, an included template
+ * sees the loop variables around it. */
+static void render_template(rctx *r, const tpl *t, const scope *sc)
 {
 	const tpl *chain[MAX_DEPTH + 1];
 	size_t n = 0;
@@ -1575,7 +1577,7 @@ static void render_template(rctx *r, const tpl *t)
 		chain[n++] = cur;
 	r->chain = chain;
 	r->n_chain = n;
-	render_body(r, NULL, &chain[n - 1]->root);
+	render_body(r, sc, &chain[n - 1]->root);
 	r->chain = NULL;
 	r->n_chain = 0;
 }
@@ -1589,7 +1591,7 @@ nsupd_err tpl_render(const tpl_set *s, const char *name, json_t *ctx, const tpl_
 	if (t == NULL)
 		return NSUPD_ERR_NOT_FOUND;
 	rctx r = { .s = s, .ctx = ctx, .env = env };
-	render_template(&r, t);
+	render_template(&r, t, NULL);
 	if (r.out.oom) {
 		free(r.out.p);
 		return NSUPD_ERR_NOMEM;

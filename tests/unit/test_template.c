@@ -156,6 +156,12 @@ START_TEST(include_and_extends)
 		      extra, NULL);
 	ck_assert_str_eq(out, "<title>Mid</title><main>C</main><footer></footer>");
 	free(out);
+	/* An include inside a loop sees the loop variable, as in Jinja. */
+	const char *const row[] = { "row.html", "[{{ loop.index }}:{{ h.name }}]", NULL };
+	out = render2("{% for h in hosts %}{% include \"row.html\" %}{% endfor %}",
+		      "{\"hosts\": [{\"name\": \"a\"}, {\"name\": \"<b>\"}]}", row, NULL);
+	ck_assert_str_eq(out, "[1:a][2:&lt;b&gt;]");
+	free(out);
 }
 END_TEST
 
