@@ -98,7 +98,8 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 	}
 
 	store_host host;
-	nsupd_err e = store_host_get_by_fqdn(app->store, fqdn, &host);
+	store_domain domain;
+	nsupd_err e = store_host_get_with_domain(app->store, fqdn, &host, &domain);
 	if (e == NSUPD_ERR_NOT_FOUND) {
 		answer_word(res, DD_BADAUTH, false);
 		return;
@@ -187,13 +188,6 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 		return;
 	}
 
-	store_domain domain;
-	e = store_domain_get(app->store, host.domain_id, &domain);
-	if (e != NSUPD_OK) {
-		log_error("host %s: loading its domain: %s", fqdn, nsupd_strerror(e));
-		answer_word(res, DD_911, false);
-		return;
-	}
 	dd_outcome outcomes[DD_MAX_ADDRS];
 	bool prefix_given[2] = { false, false };   /* [0] IPv4, [1] IPv6 */
 	size_t n_plain = 0;

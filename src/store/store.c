@@ -231,6 +231,21 @@ nsupd_err store_host_get_by_fqdn(store *s, const char *fqdn, store_host *out)
 	return s->ops->host_get_by_name(s->impl, buf, dot + 1, out);
 }
 
+nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *host,
+				     store_domain *domain)
+{
+	if (s == NULL || fqdn == NULL || host == NULL || domain == NULL)
+		return NSUPD_ERR_INVALID;
+	char buf[64 + STORE_NAME_MAX];
+	if (!normalise_name(fqdn, buf, sizeof(buf)))
+		return NSUPD_ERR_NOT_FOUND;
+	char *dot = strchr(buf, '.');
+	if (dot == NULL || dot == buf || dot[1] == '\0')
+		return NSUPD_ERR_NOT_FOUND;
+	*dot = '\0';
+	return s->ops->host_get_with_domain(s->impl, buf, dot + 1, host, domain);
+}
+
 nsupd_err store_host_get(store *s, int64_t id, store_host *out)
 {
 	if (s == NULL || out == NULL)

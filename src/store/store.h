@@ -141,6 +141,10 @@ void store_host_init(store_host *h);
  * given; created = now when 0. `domain` is ignored. */
 nsupd_err store_host_add(store *s, const store_host *h, int64_t *id);
 nsupd_err store_host_get_by_fqdn(store *s, const char *fqdn, store_host *out);
+/* The same, with the host's domain row read in the same statement (the
+ * update path needs both). */
+nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *host,
+				     store_domain *domain);
 nsupd_err store_host_get(store *s, int64_t id, store_host *out);
 nsupd_err store_host_delete(store *s, int64_t id);
 nsupd_err store_host_set_secret(store *s, int64_t id, const char *secret_hash);

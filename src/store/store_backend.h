@@ -66,6 +66,8 @@ struct store_ops {
 	/* name and domain are already split and lowercased by store.c */
 	nsupd_err (*host_get_by_name)(void *impl, const char *name, const char *domain,
 		store_host *out);
+	nsupd_err (*host_get_with_domain)(void *impl, const char *name, const char *domain,
+		store_host *host, store_domain *dom);
 	nsupd_err (*host_get)(void *impl, int64_t id, store_host *out);
 	nsupd_err (*host_delete)(void *impl, int64_t id);
 	nsupd_err (*host_set_secret)(void *impl, int64_t id, const char *secret_hash);

@@ -61,6 +61,7 @@ enum stmt_id {
 	ST_DOMAIN_DELETE,
 	ST_HOST_ADD,
 	ST_HOST_BY_NAME,
+	ST_HOST_DOMAIN_BY_NAME,
 	ST_HOST_BY_ID,
 	ST_HOST_DELETE,
 	ST_HOST_SECRET,
@@ -95,6 +96,17 @@ enum stmt_id {
 	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
 	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created " \
 	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
+/* A host row followed by its whole domain row (columns 23..34), so the
+ * update path reads both in one round trip. */
+#define HOST_DOMAIN_COLS \
+	"h.id, h.name, h.domain_id, d.name, h.secret_hash, h.comment, h.available, " \
+	"h.abuse, h.abuse_blocked, h.netmask_ipv4, h.netmask_ipv6, h.client_faults, " \
+	"h.server_faults, h.api_auth_faults, h.client_result_msg, h.server_result_msg, " \
+	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
+	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created, " \
+	"d.id, d.name, d.nameserver, d.nameserver2, d.algorithm, d.secret, d.public, " \
+	"d.available, d.backoff_until, d.comment, d.owner_id, d.created " \
+	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
 
 /* Parameters carry explicit types where the server could not infer them
  * from a column (CASE, COALESCE, arithmetic). */
@@ -128,6 +140,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* The hot path: domains' unique name index, then hosts' unique
 	 * (domain_id, name) index. test_store checks the plan. */
 	[ST_HOST_BY_NAME] = "SELECT " HOST_COLS "WHERE d.name = $2 AND h.name = $1",
+	[ST_HOST_DOMAIN_BY_NAME] = "SELECT " HOST_DOMAIN_COLS "WHERE d.name = $2 AND h.name = $1",
 	[ST_HOST_BY_ID] = "SELECT " HOST_COLS "WHERE h.id = $1",
 	[ST_HOST_DELETE] = "DELETE FROM hosts WHERE id = $1",
 	[ST_HOST_SECRET] =
@@ -966,22 +979,26 @@ static nsupd_err pg_user_delete(void *impl, int64_t id)
 
 /* ---- domains ---- */
 
+static void read_domain_at(const PGresult *res, int row, int base, store_domain *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = col_i64(res, row, base + 0);
+	col_text(res, row, base + 1, d->name, sizeof(d->name));
+	col_text(res, row, base + 2, d->nameserver, sizeof(d->nameserver));
+	col_text(res, row, base + 3, d->nameserver2, sizeof(d->nameserver2));
+	col_text(res, row, base + 4, d->algorithm, sizeof(d->algorithm));
+	col_text(res, row, base + 5, d->secret, sizeof(d->secret));
+	d->public_ = col_bool(res, row, base + 6);
+	d->available = col_bool(res, row, base + 7);
+	d->backoff_until = col_i64(res, row, base + 8);
+	col_text(res, row, base + 9, d->comment, sizeof(d->comment));
+	d->owner_id = col_i64(res, row, base + 10);
+	d->created = col_i64(res, row, base + 11);
+}
+
 static void read_domain(const PGresult *res, int row, void *out)
 {
-	store_domain *d = out;
-	memset(d, 0, sizeof(*d));
-	d->id = col_i64(res, row, 0);
-	col_text(res, row, 1, d->name, sizeof(d->name));
-	col_text(res, row, 2, d->nameserver, sizeof(d->nameserver));
-	col_text(res, row, 3, d->nameserver2, sizeof(d->nameserver2));
-	col_text(res, row, 4, d->algorithm, sizeof(d->algorithm));
-	col_text(res, row, 5, d->secret, sizeof(d->secret));
-	d->public_ = col_bool(res, row, 6);
-	d->available = col_bool(res, row, 7);
-	d->backoff_until = col_i64(res, row, 8);
-	col_text(res, row, 9, d->comment, sizeof(d->comment));
-	d->owner_id = col_i64(res, row, 10);
-	d->created = col_i64(res, row, 11);
+	read_domain_at(res, row, 0, out);
 }
 
 static nsupd_err pg_domain_add(void *impl, const store_domain *d, int64_t *id)
@@ -1092,6 +1109,28 @@ static nsupd_err pg_host_add(void *impl, const store_host *h, int64_t *id)
 	p_i64(&p, h->owner_id);
 	p_i64(&p, now_or(h->created));
 	return insert(impl, ST_HOST_ADD, "add host", &p, id);
+}
+
+struct host_domain {
+	store_host *host;
+	store_domain *domain;
+};
+
+static void read_host_domain(const PGresult *res, int row, void *out)
+{
+	struct host_domain *hd = out;
+	read_host(res, row, hd->host);
+	read_domain_at(res, row, 23, hd->domain);
+}
+
+static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,
+	store_host *host, store_domain *dom)
+{
+	struct params p = { 0 };
+	p_text(&p, name);
+	p_text(&p, domain);
+	struct host_domain hd = { host, dom };
+	return read_one(impl, ST_HOST_DOMAIN_BY_NAME, "get host", &p, read_host_domain, &hd);
 }
 
 static nsupd_err pg_host_get_by_name(void *impl, const char *name, const char *domain,
@@ -1465,6 +1504,7 @@ const struct store_ops store_pg_ops = {
 	.domain_delete = pg_domain_delete,
 	.host_add = pg_host_add,
 	.host_get_by_name = pg_host_get_by_name,
+	.host_get_with_domain = pg_host_get_with_domain,
 	.host_get = pg_host_get,
 	.host_delete = pg_host_delete,
 	.host_set_secret = pg_host_set_secret,

@@ -46,6 +46,7 @@ enum stmt_id {
 	ST_DOMAIN_DELETE,
 	ST_HOST_ADD,
 	ST_HOST_BY_NAME,
+	ST_HOST_DOMAIN_BY_NAME,
 	ST_HOST_BY_ID,
 	ST_HOST_DELETE,
 	ST_HOST_SECRET,
@@ -80,6 +81,17 @@ enum stmt_id {
 	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
 	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created " \
 	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
+/* A host row followed by its whole domain row (columns 23..34), so the
+ * update path reads both in one statement. */
+#define HOST_DOMAIN_COLS \
+	"h.id, h.name, h.domain_id, d.name, h.secret_hash, h.comment, h.available, " \
+	"h.abuse, h.abuse_blocked, h.netmask_ipv4, h.netmask_ipv6, h.client_faults, " \
+	"h.server_faults, h.api_auth_faults, h.client_result_msg, h.server_result_msg, " \
+	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
+	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created, " \
+	"d.id, d.name, d.nameserver, d.nameserver2, d.algorithm, d.secret, d.public, " \
+	"d.available, d.backoff_until, d.comment, d.owner_id, d.created " \
+	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_USER_ADD] =
@@ -110,6 +122,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* The hot path: domains' unique name index, then hosts' unique
 	 * (domain_id, name) index. test_store checks the plan. */
 	[ST_HOST_BY_NAME] = "SELECT " HOST_COLS "WHERE d.name = ?2 AND h.name = ?1",
+	[ST_HOST_DOMAIN_BY_NAME] = "SELECT " HOST_DOMAIN_COLS "WHERE d.name = ?2 AND h.name = ?1",
 	[ST_HOST_BY_ID] = "SELECT " HOST_COLS "WHERE h.id = ?1",
 	[ST_HOST_DELETE] = "DELETE FROM hosts WHERE id = ?1",
 	[ST_HOST_SECRET] =
@@ -759,22 +772,26 @@ static nsupd_err sq_user_delete(void *impl, int64_t id)
 
 /* ---- domains ---- */
 
+static void read_domain_at(sqlite3_stmt *st, int base, store_domain *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = col_i64(st, base + 0);
+	col_text(st, base + 1, d->name, sizeof(d->name));
+	col_text(st, base + 2, d->nameserver, sizeof(d->nameserver));
+	col_text(st, base + 3, d->nameserver2, sizeof(d->nameserver2));
+	col_text(st, base + 4, d->algorithm, sizeof(d->algorithm));
+	col_text(st, base + 5, d->secret, sizeof(d->secret));
+	d->public_ = col_bool(st, base + 6);
+	d->available = col_bool(st, base + 7);
+	d->backoff_until = col_i64(st, base + 8);
+	col_text(st, base + 9, d->comment, sizeof(d->comment));
+	d->owner_id = col_i64(st, base + 10);
+	d->created = col_i64(st, base + 11);
+}
+
 static void read_domain(sqlite3_stmt *st, void *p)
 {
-	store_domain *d = p;
-	memset(d, 0, sizeof(*d));
-	d->id = col_i64(st, 0);
-	col_text(st, 1, d->name, sizeof(d->name));
-	col_text(st, 2, d->nameserver, sizeof(d->nameserver));
-	col_text(st, 3, d->nameserver2, sizeof(d->nameserver2));
-	col_text(st, 4, d->algorithm, sizeof(d->algorithm));
-	col_text(st, 5, d->secret, sizeof(d->secret));
-	d->public_ = col_bool(st, 6);
-	d->available = col_bool(st, 7);
-	d->backoff_until = col_i64(st, 8);
-	col_text(st, 9, d->comment, sizeof(d->comment));
-	d->owner_id = col_i64(st, 10);
-	d->created = col_i64(st, 11);
+	read_domain_at(st, 0, p);
 }
 
 static nsupd_err sq_domain_add(void *impl, const store_domain *d, int64_t *id)
@@ -946,6 +963,27 @@ static nsupd_err sq_host_get_by_name(void *impl, const char *name, const char *d
 {
 	struct name_pair np = { name, domain };
 	return read_one(impl, ST_HOST_BY_NAME, "get host", bind_name_pair, &np, read_host, out);
+}
+
+struct host_domain {
+	store_host *host;
+	store_domain *domain;
+};
+
+static void read_host_domain(sqlite3_stmt *st, void *p)
+{
+	struct host_domain *hd = p;
+	read_host(st, hd->host);
+	read_domain_at(st, 23, hd->domain);
+}
+
+static nsupd_err sq_host_get_with_domain(void *impl, const char *name, const char *domain,
+	store_host *host, store_domain *dom)
+{
+	struct name_pair np = { name, domain };
+	struct host_domain hd = { host, dom };
+	return read_one(impl, ST_HOST_DOMAIN_BY_NAME, "get host", bind_name_pair, &np,
+			read_host_domain, &hd);
 }
 
 static nsupd_err sq_host_get(void *impl, int64_t id, store_host *out)
@@ -1381,6 +1419,7 @@ const struct store_ops store_sqlite_ops = {
 	.domain_delete = sq_domain_delete,
 	.host_add = sq_host_add,
 	.host_get_by_name = sq_host_get_by_name,
+	.host_get_with_domain = sq_host_get_with_domain,
 	.host_get = sq_host_get,
 	.host_delete = sq_host_delete,
 	.host_set_secret = sq_host_set_secret,

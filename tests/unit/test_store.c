@@ -563,6 +563,20 @@ START_TEST(test_host_add_get)
 	ck_assert_int_eq(store_host_get(st, hid, &got), NSUPD_OK);
 	ck_assert_str_eq(got.domain, "example.org");
 
+	/* The update path's lookup returns the same host and the whole domain
+	 * row, exactly as store_domain_get() does. */
+	store_host with;
+	store_domain dom, dom_direct;
+	ck_assert_int_eq(store_host_get_with_domain(st, "MyHost.example.org", &with, &dom), NSUPD_OK);
+	ck_assert_int_eq(memcmp(&with, &got, sizeof(got)), 0);
+	ck_assert_int_eq(store_domain_get(st, did, &dom_direct), NSUPD_OK);
+	ck_assert_int_eq(memcmp(&dom, &dom_direct, sizeof(dom)), 0);
+	ck_assert_int_eq(dom.id, did);
+	ck_assert_str_eq(dom.name, "example.org");
+	ck_assert_int_eq(store_host_get_with_domain(st, "other.example.org", &with, &dom),
+			 NSUPD_ERR_NOT_FOUND);
+	ck_assert_int_eq(store_host_get_with_domain(st, "nodot", &with, &dom), NSUPD_ERR_NOT_FOUND);
+
 	ck_assert_int_eq(store_host_get_by_fqdn(st, "other.example.org", &got), NSUPD_ERR_NOT_FOUND);
 	ck_assert_int_eq(store_host_get_by_fqdn(st, "myhost.example.com", &got), NSUPD_ERR_NOT_FOUND);
 	ck_assert_int_eq(store_host_get_by_fqdn(st, "nodot", &got), NSUPD_ERR_NOT_FOUND);
