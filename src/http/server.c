@@ -692,31 +692,31 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	req.route = route;
 
 	if (!is_marker(*con_cls)) {
+		/* Only HTTP_FORM routes collect a body. A refused one goes to
+		 * the handler as form_error: the web pages answer with their own
+		 * styled error page, not plain text. */
 		struct body_state *b = *con_cls;
 		if (b->too_large) {
-			http_set_text(&res, 413, "request body too large");
-			goto send;
-		}
-		if (b->len > 0 || http_header(&req, "Content-Type") != NULL) {
-			if (!is_form_type(http_header(&req, "Content-Type"))) {
-				http_set_text(&res, 415, "expected application/x-www-form-urlencoded");
+			req.form_error = 413;
+		} else if ((b->len > 0 || http_header(&req, "Content-Type") != NULL) &&
+			   !is_form_type(http_header(&req, "Content-Type"))) {
+			req.form_error = 415;
+		} else {
+			http_param *form = arena_alloc(a, HTTP_MAX_FORM_FIELDS * sizeof(*form));
+			char *body = arena_strndup(a, b->buf != NULL ? b->buf : "", b->len);
+			size_t n = 0;
+			if (form == NULL || body == NULL) {
+				http_set_text(&res, 503, "out of memory");
 				goto send;
 			}
+			if (strlen(body) != b->len ||
+			    !http_parse_urlencoded(body, form, HTTP_MAX_FORM_FIELDS, &n)) {
+				req.form_error = 400;
+			} else {
+				req.form = form;
+				req.n_form = n;
+			}
 		}
-		http_param *form = arena_alloc(a, HTTP_MAX_FORM_FIELDS * sizeof(*form));
-		char *body = arena_strndup(a, b->buf != NULL ? b->buf : "", b->len);
-		size_t n = 0;
-		if (form == NULL || body == NULL) {
-			http_set_text(&res, 503, "out of memory");
-			goto send;
-		}
-		if (strlen(body) != b->len ||
-		    !http_parse_urlencoded(body, form, HTTP_MAX_FORM_FIELDS, &n)) {
-			http_set_text(&res, 400, "malformed form body");
-			goto send;
-		}
-		req.form = form;
-		req.n_form = n;
 	}
 
 	const union MHD_ConnectionInfo *ci =

@@ -17,9 +17,10 @@
  *
  * A POST to a route with HTTP_FORM has its application/x-www-form-urlencoded
  * body parsed (at most HTTP_MAX_BODY bytes, else 413; another content type
- * gets 415). Nothing web-specific (sessions, CSRF, security headers) is done
- * here: src/web/web.c wraps its handlers for that, so the API paths never see
- * it. */
+ * 415; a malformed body 400): the handler then gets that status in
+ * form_error and answers it itself (the web layer with its error page).
+ * Nothing web-specific (sessions, CSRF, security headers) is done here:
+ * src/web/web.c wraps its handlers for that, so the API paths never see it. */
 #ifndef NSUPD_HTTP_SERVER_H
 #define NSUPD_HTTP_SERVER_H
 
@@ -63,6 +64,11 @@ typedef struct http_request {
 	/* The parsed form body of a POST to an HTTP_FORM route. */
 	const http_param *form;
 	size_t n_form;
+	/* 400, 413 or 415 when the body of a POST to an HTTP_FORM route was
+	 * refused (malformed, too large, not urlencoded): the handler still
+	 * runs, with no form, and must answer with this status (the web
+	 * layer's styled error page instead of plain text). 0 otherwise. */
+	unsigned form_error;
 } http_request;
 
 /* Room for the API's few headers and a web page's security headers and

@@ -535,6 +535,10 @@ static void dispatch(void *appv, http_request *hreq, http_response *res)
 	begin_request(&r, app, hreq, res);
 	if (r.ctx == NULL) {
 		http_set_text(res, 503, "Service Unavailable");
+	} else if (hreq->form_error != 0) {
+		/* A body the HTTP layer could not take (malformed, too large, not
+		 * urlencoded): the styled error page, nothing else runs. */
+		web_error(&r, hreq->form_error, NULL);
 	} else if (page == NULL) {
 		web_error(&r, 404, NULL);
 	} else if ((page->flags & WEB_STAFF) && !(r.logged_in && r.user.staff)) {

@@ -94,6 +94,18 @@ class World:
         page = bob.get("/overview/").text
         self.bob_host_id = self._host_id(bob, self.bob_host.fqdn)
         self.bob_domain_id = self._domain_id(page, BOB_ZONE)
+        # Bob's related host and forward: objects alice must never reach.
+        r = bob.post("/host/%d/related/add/" % self.bob_host_id,
+                     {"name": "tv", "interface_id_ipv4": "0.0.0.9", "available": "on"})
+        assert r.status_code == 302, (r.status_code, r.text[:2000])
+        page = bob.get("/host/%d/related/" % self.bob_host_id).text
+        self.bob_related_id = ids(page, r'href="/host/%d/related/(\d+)/"' % self.bob_host_id)[0]
+        r = bob.post("/updater_hostconfig_overview/%d/" % self.bob_host_id,
+                     {"service": self.service_id, "name": "bob@stub", "password": "pw",
+                      "give_ipv4": "on"})
+        assert r.status_code == 302, (r.status_code, r.text[:2000])
+        page = bob.get("/updater_hostconfig_overview/%d/" % self.bob_host_id).text
+        self.bob_forward_id = ids(page, r'href="/updater_hostconfig/(\d+)/"')[0]
         return self
 
     @staticmethod
@@ -132,5 +144,88 @@ def stop_world(world):
         assert bad not in inst.stderr(10 ** 6), inst.stderr()
 
 
+def walk(world):
+    """[(who, method, path, data, status)]: the URL map. who is None
+    (anonymous), ALICE or STAFF; POSTs show the pages only a form answer
+    has."""
+    h, d, rel, fw = world.host_id, world.domain_id, world.related_id, world.forward_id
+    anon = [
+        ("/", 200), ("/about/", 200), ("/accounts/login/", 200), ("/account/register/", 200),
+        ("/account/register/complete/", 200), ("/account/register/closed/", 200),
+        ("/account/activate/complete/", 200), ("/account/activate/%s/" % ("A" * 43), 200),
+        ("/accounts/password_reset/", 200), ("/accounts/password_reset_done/", 200),
+        ("/accounts/password_reset_confirm/MQ/%s/" % ("a" * 40), 200),
+        ("/accounts/password_reset_complete/", 200),
+        ("/no/such/page/", 404),
+    ]
+    user = [
+        ("/", 200), ("/about/", 200), ("/overview/", 200), ("/status/", 200),
+        ("/host/add/", 200), ("/domain/add/", 200),
+        ("/host/%d/" % h, 200), ("/host/%d/delete/" % h, 200), ("/generate_secret/%d/" % h, 200),
+        ("/domain/%d/" % d, 200), ("/domain/%d/delete/" % d, 200),
+        ("/generate_ns_secret/%d/" % d, 200),
+        ("/host/%d/related/" % h, 200), ("/host/%d/related/add/" % h, 200),
+        ("/host/%d/related/%d/" % (h, rel), 200), ("/host/%d/related/%d/delete/" % (h, rel), 200),
+        ("/updater_hostconfig_overview/%d/" % h, 200), ("/updater_hostconfig/%d/" % fw, 200),
+        ("/updater_hostconfig/%d/delete/" % fw, 200),
+        ("/account/profile/", 200), ("/account/settings/", 200), ("/account/delete/", 200),
+        ("/account/two-factor/", 200),
+        ("/host/%d/" % world.bob_host_id, 404), ("/domain/%d/" % world.bob_domain_id, 404),
+    ]
+    out = [(None, "GET", p, None, s) for p, s in anon]
+    # The browser updater: the browser asks for the host's credentials.
+    out.append((None, "GET", "/update", {"auth": world.alice_host.auth}, 200))
+    out += [(ALICE, "GET", p, None, s) for p, s in user]
+    # Pages only a POST shows: form errors (messages made in C) and the
+    # configuration help with a new secret (the redirect target is fetched).
+    out += [
+        (None, "POST", "/accounts/login/", {"username": ALICE, "password": "wrong one"}, 200),
+        (None, "POST", "/account/register/", {"username": "new user!", "email": "x",
+                                              "password1": "a", "password2": "b"}, 200),
+        (None, "POST", "/accounts/password_reset/", {"email": "not an address"}, 200),
+        (ALICE, "POST", "/host/add/", {"name": "-bad-", "domain": str(d)}, 200),
+        (ALICE, "POST", "/domain/add/", {"name": "x", "nameserver": "nope",
+                                         "algorithm": "hmac-sha512"}, 200),
+        (ALICE, "POST", "/domain/%d/" % d, {"nameserver": "nope", "algorithm": "x",
+                                            "secret": "%%%", "public": "1"}, 200),
+        (ALICE, "POST", "/host/%d/" % h, {"comment": "c", "netmask_ipv4": "99",
+                                          "netmask_ipv6": "999"}, 200),
+        (ALICE, "POST", "/host/%d/related/add/" % h, {"name": "-", "interface_id_ipv4": "x",
+                                                      "interface_id_ipv6": "y"}, 200),
+        (ALICE, "POST", "/updater_hostconfig_overview/%d/" % h,
+         {"service": "999999", "name": "", "password": ""}, 200),
+        (ALICE, "POST", "/account/profile/", {"first_name": "A", "last_name": "B",
+                                              "email": "not an address", "language": ""}, 200),
+        (ALICE, "POST", "/account/settings/", {"old_password": "wrong",
+                                               "new_password1": "1", "new_password2": "2"}, 200),
+        (ALICE, "POST", "/account/delete/", {}, 200),
+        (ALICE, "POST", "/generate_secret/%d/" % h, {}, 200),
+    ]
+    return out
+
+
+def admin_walk(c):
+    """The admin pages: index, every list, and the change, delete and add
+    pages of the first object of each list (links taken from the pages)."""
+    out = [("/admin/", 200)]
+    index = c.get("/admin/")
+    assert index.status_code == 200
+    lists = sorted(set(re.findall(r'href="(/admin/[a-z]+/[a-z]+/)"', index.text)))
+    assert len(lists) >= 8, lists
+    assert "/admin/admin/logentry/" in lists
+    for path in lists:
+        out.append((path, 200))
+        page = c.get(path).text
+        change = re.findall(r'href="(%s\d+/change/)"' % re.escape(path), page)
+        if change:
+            out.append((change[0], 200))
+            delete = change[0].replace("/change/", "/delete/")
+            if 'href="%s"' % delete in c.get(change[0]).text:
+                out.append((delete, 200))
+        if 'href="%sadd/"' % path in page:
+            out.append((path + "add/", 200))
+    return out
+
+
 __all__ = ["World", "start_world", "stop_world", "client", "PASSWORD", "ALICE", "BOB", "STAFF",
-           "ALICE_ZONE", "BOB_ZONE", "DEFAULT_ZONE"]
+           "ALICE_ZONE", "BOB_ZONE", "DEFAULT_ZONE", "walk", "admin_walk"]
