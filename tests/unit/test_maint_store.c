@@ -10,89 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef NSUPD_HAVE_PG
-#include <libpq-fe.h>
-#endif
-
-#include "store/store.h"
-
-static char base_dir[] = "/tmp/nsupd-test-maint-XXXXXX";
-static char db_url[1024];
-static store *st;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void base_setup(void)
-{
-	if (mkdtemp(base_dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
-}
-
-static void base_teardown(void)
-{
-	nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void db_setup(void)
-{
-	static int n;
-	char dir[400];
-	snprintf(dir, sizeof(dir), "%s/t%d-%d", base_dir, (int)getpid(), n++);
-	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	snprintf(db_url, sizeof(db_url), "sqlite://%s/test.sqlite", dir);
-	char err[256];
-	ck_assert_int_eq(store_open(db_url, &st, err, sizeof(err)), NSUPD_OK);
-	ck_assert_int_eq(store_migrate(st), NSUPD_OK);
-}
-
-static void db_teardown(void)
-{
-	store_close(st);
-	st = NULL;
-}
-
-#ifdef NSUPD_HAVE_PG
-static const char *pg_base_url;
-static char pg_schema[128];
-
-static void pg_run(const char *fmt, const char *arg)
-{
-	char sql[256];
-	snprintf(sql, sizeof(sql), fmt, arg);
-	PGconn *c = PQconnectdb(pg_base_url);
-	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "cannot connect: %s", PQerrorMessage(c));
-	PQclear(PQexec(c, "SET client_min_messages = warning"));
-	PGresult *r = PQexec(c, sql);
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
-
-static void pg_db_setup(void)
-{
-	static int n;
-	snprintf(pg_schema, sizeof(pg_schema), "nsupdm_%d_%d", (int)getpid(), n++);
-	pg_run("CREATE SCHEMA %s", pg_schema);
-	snprintf(db_url, sizeof(db_url), "%s%soptions=-c%%20search_path%%3D%s", pg_base_url,
-		 strchr(pg_base_url, '?') != NULL ? "&" : "?", pg_schema);
-	char err[256];
-	ck_assert_int_eq(store_open(db_url, &st, err, sizeof(err)), NSUPD_OK);
-	ck_assert_int_eq(store_migrate(st), NSUPD_OK);
-}
-
-static void pg_db_teardown(void)
-{
-	store_close(st);
-	st = NULL;
-	pg_run("DROP SCHEMA IF EXISTS %s CASCADE", pg_schema);
-}
-#endif
+#define STORE_FIXTURE_DIR "/tmp/nsupd-test-maint-XXXXXX"
+#define STORE_FIXTURE_SCHEMA "nsupdm"
+#include "store_fixture.h"
 
 
 static int64_t user_id(const char *name)
