@@ -9,6 +9,8 @@ import shutil
 import tempfile
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.chrome.service import Service
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -68,3 +70,12 @@ class Browser:
             self.driver.quit()
         finally:
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def page_wait(driver, seconds, poll_frequency=0.5):
+    """A WebDriverWait that survives the page being replaced under it: after a
+    form post or a link, Chromium may report an element of the old page as a
+    node that no longer belongs to the document (a plain WebDriverException,
+    not a stale element), which would otherwise end the wait at once."""
+    return WebDriverWait(driver, seconds, poll_frequency=poll_frequency,
+                         ignored_exceptions=(StaleElementReferenceException, WebDriverException))

@@ -9,7 +9,7 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 import browserlib
 import nsupdlib
@@ -64,7 +64,7 @@ def no_csp_errors(browser):
 def test_register_activate_login(env, browser):
     site, sink = env
     d = browser.driver
-    wait = WebDriverWait(d, 20)
+    wait = browserlib.page_wait(d, 20)
     d.get(site.url("/"))
     d.find_element(By.CSS_SELECTOR, "nav a[href='/account/register/']").click()
     wait.until(EC.presence_of_element_located((By.ID, "register-form")))
@@ -150,7 +150,7 @@ def test_account_pages_dark(env):
     b = browserlib.Browser(dark=True)
     try:
         d = b.driver
-        wait = WebDriverWait(d, 20)
+        wait = browserlib.page_wait(d, 20)
         for path, name, marker in [
                 ("/account/register/", "register", "register-form"),
                 ("/accounts/password_reset/", "password-reset", "id_email"),

@@ -12,7 +12,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 import browserlib
 import nsupdlib
@@ -29,6 +29,7 @@ ZONE = "admin.nsupd.test"
 
 
 @pytest.fixture(scope="module")
+
 def dns(tmp_path_factory):
     ns = Named(str(tmp_path_factory.mktemp("named-admin")),
                [ZoneSpec(name=ZONE, algorithm="hmac-sha256",
@@ -67,7 +68,7 @@ def browser():
 def login(b, site, user):
     d = b.driver
     d.get(site.url("/accounts/login/?next=/overview/"))
-    wait = WebDriverWait(d, 15)
+    wait = browserlib.page_wait(d, 15)
     wait.until(EC.presence_of_element_located((By.ID, "id_username"))).send_keys(user)
     d.find_element(By.ID, "id_password").send_keys(PASSWORD)
     d.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-primary").click()
@@ -96,7 +97,7 @@ def test_admin_blocks_a_host_found_by_name(asite, dns, browser):
     assert update(asite, host, "192.0.2.44,2001:db8::44").text.startswith("good")
     assert dns.query(host.fqdn, "A") == ["192.0.2.44"]
     d = browser.driver
-    wait = WebDriverWait(d, 20)
+    wait = browserlib.page_wait(d, 20)
     login(browser, asite, ADMIN)
 
     # Administration → Hosts → search by name.
@@ -152,7 +153,7 @@ def test_bulk_action_with_select_all(asite, dns, browser):
     for i, h in enumerate(hosts):
         assert update(asite, h, "192.0.2.%d" % (60 + i)).text.startswith("good")
     d = browser.driver
-    wait = WebDriverWait(d, 20)
+    wait = browserlib.page_wait(d, 20)
     login(browser, asite, ADMIN)
     d.get(asite.url("/admin/main/host/?q=" + prefix))
     wait.until(EC.text_to_be_present_in_element((By.ID, "total"), "3"))
@@ -182,7 +183,7 @@ def test_non_staff_user_gets_404(asite, browser):
     for path in ("/admin/", "/admin/main/host/", "/admin/auth/user/1/change/",
                  "/admin/admin/logentry/"):
         d.get(asite.url(path))
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.TAG_NAME, "main")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.TAG_NAME, "main")))
         assert "Page not found" in d.find_element(By.TAG_NAME, "main").text, path
         assert d.current_url == asite.url(path)
     browser.screenshot("admin-404-for-users")
@@ -204,15 +205,15 @@ def test_screenshots(asite, dark):
         for name, path in (("index", "/admin/"), ("hosts", "/admin/main/host/"),
                            ("users", "/admin/auth/user/"), ("domains", "/admin/main/domain/")):
             d.get(asite.url(path))
-            WebDriverWait(d, 15).until(EC.presence_of_element_located((By.TAG_NAME, "main")))
+            browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.TAG_NAME, "main")))
             b.screenshot("admin-%s-%s" % (name, theme))
         d.get(asite.url("/admin/main/host/?q=" + h.fqdn))
-        link = WebDriverWait(d, 15).until(EC.presence_of_element_located((By.LINK_TEXT, h.fqdn)))
+        link = browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.LINK_TEXT, h.fqdn)))
         link.click()
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "change-form")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "change-form")))
         b.screenshot("admin-change-%s" % theme)
         click(d, "#delete-link")
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "delete-form")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "delete-form")))
         assert "A and AAAA records are removed from DNS" in d.find_element(By.TAG_NAME,
                                                                             "main").text
         b.screenshot("admin-delete-%s" % theme)

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 import browserlib
 import nsupdlib
@@ -63,7 +63,7 @@ def test_add_domain_and_see_bind_snippet(dsite, dark):
     theme = "dark" if dark else "light"
     try:
         d = b.driver
-        wait = WebDriverWait(d, 15)
+        wait = browserlib.page_wait(d, 15)
         log_in(b, dsite, wait)
         d.get(dsite.url("/domain/add/"))
         wait.until(EC.presence_of_element_located((By.ID, "id_name")))
@@ -138,7 +138,7 @@ def test_home_shows_both_addresses(dsite, dark):
         # Over IPv6: the page shows ::1 itself; the hidden request to the
         # IPv4-only host (127.0.0.1) and the script bring the IPv4 address.
         d.get(dsite.url("/", v6=True))
-        wait = WebDriverWait(d, 15)
+        wait = browserlib.page_wait(d, 15)
         wait.until(EC.presence_of_element_located((By.ID, "ipv6")))
         assert d.find_element(By.ID, "ipv6").text == "::1"
         wait.until(lambda drv: drv.find_element(By.ID, "ipv4").text == "127.0.0.1")

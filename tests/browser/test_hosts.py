@@ -11,7 +11,7 @@ import sys
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 import browserlib
 import nsupdlib
@@ -64,7 +64,7 @@ def browser():
 def login(b, site):
     d = b.driver
     d.get(site.url("/accounts/login/?next=/overview/"))
-    wait = WebDriverWait(d, 15)
+    wait = browserlib.page_wait(d, 15)
     wait.until(EC.presence_of_element_located((By.ID, "id_username"))).send_keys(USER)
     d.find_element(By.ID, "id_password").send_keys(PASSWORD)
     d.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-primary").click()
@@ -87,7 +87,7 @@ def csp_errors(b):
 
 def add_host_via_form(b, label):
     d = b.driver
-    wait = WebDriverWait(d, 20)
+    wait = browserlib.page_wait(d, 20)
     d.find_element(By.ID, "add-host").click()
     wait.until(EC.presence_of_element_located((By.ID, "id_name"))).send_keys(label)
     Select(d.find_element(By.ID, "id_domain")).select_by_visible_text(ZONE)
@@ -100,7 +100,7 @@ def add_host_via_form(b, label):
 
 def test_add_host_configure_and_update(hsite, dns, browser):
     d = browser.driver
-    wait = WebDriverWait(d, 20)
+    wait = browserlib.page_wait(d, 20)
     login(browser, hsite)
     label = nsupdlib.unique_label("br")
     fqdn = "%s.%s" % (label, ZONE)
@@ -173,20 +173,20 @@ def test_without_javascript_the_forms_still_work(hsite, dns):
         fqdn = "%s.%s" % (label, ZONE)
         add_host_via_form(b, label)
         d.get(hsite.url("/overview/"))
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.LINK_TEXT, fqdn))).click()
-        field = WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "id_myip4")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.LINK_TEXT, fqdn))).click()
+        field = browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "id_myip4")))
         field.clear()
         field.send_keys("192.0.2.77")
         click(d, "#update-ipv4")
-        WebDriverWait(d, 15).until(EC.text_to_be_present_in_element((By.ID, "current-a"),
+        browserlib.page_wait(d, 15).until(EC.text_to_be_present_in_element((By.ID, "current-a"),
                                                                     "192.0.2.77"))
         assert "good 192.0.2.77" in d.find_element(By.CSS_SELECTOR, ".alert-success").text
         assert dns.query(fqdn, "A") == ["192.0.2.77"]
         # Delete the host through the confirmation page.
         click(d, "#delete-host")
-        WebDriverWait(d, 15).until(EC.presence_of_element_located(
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located(
             (By.CSS_SELECTOR, "#host-delete-form button[type=submit]"))).click()
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "hosts")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "hosts")))
         assert fqdn not in d.find_element(By.ID, "hosts").text
         assert dns.query(fqdn, "A") == []
     finally:
@@ -207,10 +207,10 @@ def test_screenshots(hsite, dns, dark):
         click(d, "#cfg-inadyn > summary")
         b.screenshot("host-config-" + theme)
         d.get(hsite.url("/overview/"))
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "domains")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "domains")))
         b.screenshot("overview-" + theme)
         d.find_element(By.LINK_TEXT, "%s.%s" % (label, ZONE)).click()
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "host-form")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "host-form")))
         b.screenshot("host-" + theme)
         d.get(hsite.url("/host/add/"))
         b.screenshot("host-add-" + theme)

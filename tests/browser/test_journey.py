@@ -20,7 +20,7 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 import browserlib
 import nsupdlib
@@ -143,7 +143,7 @@ def csp_errors(b):
 def test_journey(env, browser):
     site, ns, sink = env
     d = browser.driver
-    wait = WebDriverWait(d, 20)
+    wait = browserlib.page_wait(d, 20)
 
     # ---- register, activate by mail, log in ----
     d.get(site.url("/"))

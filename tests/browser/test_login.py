@@ -3,16 +3,16 @@ token, the session cookie and the redirect work together, the page is
 styled (Bootstrap loaded from nsupd itself, no CSP violations), and the
 overview shows the user's hosts."""
 
+import browserlib
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import PASSWORD, USER
 
 
 def test_login_through_the_form(site, browser):
     d = browser.driver
-    wait = WebDriverWait(d, 15)
+    wait = browserlib.page_wait(d, 15)
     d.get(site.url("/overview/"))
     # Not logged in: sent to the login page, which will send us back.
     wait.until(EC.presence_of_element_located((By.ID, "id_username")))

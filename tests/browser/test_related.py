@@ -13,7 +13,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 import browserlib
 import nsupdlib
@@ -101,7 +101,7 @@ def make_browser(**kw):
 def login(b, site):
     d = b.driver
     d.get(site.url("/accounts/login/?next=/overview/"))
-    wait = WebDriverWait(d, 15)
+    wait = browserlib.page_wait(d, 15)
     wait.until(EC.presence_of_element_located((By.ID, "id_username"))).send_keys(USER)
     d.find_element(By.ID, "id_password").send_keys(PASSWORD)
     d.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-primary").click()
@@ -125,13 +125,13 @@ def nic(site, host, myip):
 def open_host(b, site, fqdn):
     d = b.driver
     d.get(site.url("/overview/"))
-    WebDriverWait(d, 15).until(EC.presence_of_element_located((By.LINK_TEXT, fqdn))).click()
-    WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "host-fqdn")))
+    browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.LINK_TEXT, fqdn))).click()
+    browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "host-fqdn")))
 
 
 def add_related(b, name, id4, id6, comment=""):
     d = b.driver
-    wait = WebDriverWait(d, 15)
+    wait = browserlib.page_wait(d, 15)
     click(d, "#add-related")
     wait.until(EC.presence_of_element_located((By.ID, "id_name"))).send_keys(name)
     d.find_element(By.ID, "id_interface_id_ipv4").send_keys(id4)
@@ -146,7 +146,7 @@ def test_related_host_follows_the_main_host(rsite, dns):
     b = make_browser()
     try:
         d = b.driver
-        wait = WebDriverWait(d, 15)
+        wait = browserlib.page_wait(d, 15)
         host = rsite.add_host(ZONE, USER)
         rsite.set(host.fqdn, netmask_ipv4=24, netmask_ipv6=64)
         login(b, rsite)
@@ -213,7 +213,7 @@ def test_forward_result_on_the_host_page(rsite, stub):
     b = make_browser()
     try:
         d = b.driver
-        wait = WebDriverWait(d, 15)
+        wait = browserlib.page_wait(d, 15)
         host = rsite.add_host(ZONE, USER)
         login(b, rsite)
         open_host(b, rsite, host.fqdn)
@@ -231,14 +231,14 @@ def test_forward_result_on_the_host_page(rsite, stub):
 
         hits = stub.hits
         nic(rsite, host, "203.0.113.50")
-        WebDriverWait(d, 20).until(lambda _: stub.hits > hits)
+        browserlib.page_wait(d, 20).until(lambda _: stub.hits > hits)
 
         def shown(_):
             d.refresh()
             return "HTTP 200" in d.find_element(By.TAG_NAME, "main").text
 
         open_host(b, rsite, host.fqdn)
-        WebDriverWait(d, 20, poll_frequency=0.5).until(shown)
+        browserlib.page_wait(d, 20, poll_frequency=0.5).until(shown)
         item = d.find_element(By.ID, "host-forwards").text
         assert "otherdns" in item and "good" in item and "sent" in item
         d.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
@@ -277,13 +277,13 @@ def test_screenshots(rsite, dark):
         open_host(b, rsite, host.fqdn)
         hid = d.current_url.rstrip("/").split("/")[-1]
         d.get(rsite.url("/host/%s/related/" % hid))
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "related")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "related")))
         b.screenshot("related-list-" + theme)
         d.get(rsite.url("/host/%s/related/add/" % hid))
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "related-form")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "related-form")))
         b.screenshot("related-add-" + theme)
         d.get(rsite.url("/updater_hostconfig_overview/%s/" % hid))
-        WebDriverWait(d, 15).until(EC.presence_of_element_located((By.ID, "forwards")))
+        browserlib.page_wait(d, 15).until(EC.presence_of_element_located((By.ID, "forwards")))
         b.screenshot("updater-overview-" + theme)
         d.execute_script("window.scrollTo(0, document.body.scrollHeight)")
         b.screenshot("updater-overview-form-" + theme)

@@ -13,7 +13,6 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 import browserlib
 import nsupdlib
@@ -62,7 +61,7 @@ def test_oidc_login_in_the_browser(site2, idp, dark):
     b = browserlib.Browser(dark=dark)
     try:
         d = b.driver
-        wait = WebDriverWait(d, 20)
+        wait = browserlib.page_wait(d, 20)
         suffix = "-dark" if dark else ""
         idp.user = {"sub": "browser-sub" + suffix, "email": "browser%s@example.org" % suffix,
                     "preferred_username": "browserperson"}
@@ -89,7 +88,7 @@ def test_oidc_login_in_the_browser(site2, idp, dark):
 
 def test_totp_enrol_and_login_in_the_browser(site2, browser):
     d = browser.driver
-    wait = WebDriverWait(d, 20)
+    wait = browserlib.page_wait(d, 20)
     d.get(site2.url("/accounts/login/"))
     wait.until(EC.presence_of_element_located((By.ID, "id_username")))
     d.find_element(By.ID, "id_username").send_keys("tfabrowser")
