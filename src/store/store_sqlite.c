@@ -190,9 +190,23 @@ const char *store_sqlite_sql_host_record(void)
 
 /* ---- the pool ---- */
 
+/* Statements of the generic path (store_exec), kept prepared per
+ * connection: parsing was a third of a changing update's CPU. Keyed by the
+ * caller's SQL text; the admin pages build a few texts at run time, so the
+ * cache is bounded and the least recently used entry makes room. */
+#define GENERIC_CACHE 64
+
+struct generic_stmt {
+	char *sql;              /* the caller's text, "$N" spelling (owned) */
+	sqlite3_stmt *st;
+	uint64_t used;          /* LRU clock */
+};
+
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
+	struct generic_stmt generic[GENERIC_CACHE];
+	uint64_t generic_clock;
 	struct conn *next;
 };
 
@@ -251,6 +265,10 @@ static void conn_free(struct conn *c)
 {
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(c->st[i]);
+	for (int i = 0; i < GENERIC_CACHE; i++) {
+		sqlite3_finalize(c->generic[i].st);
+		free(c->generic[i].sql);
+	}
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -1335,16 +1353,50 @@ static char *sq_placeholders(const char *sql)
 	return out;
 }
 
+/* The connection's prepared form of sql, preparing (and caching) it on
+ * first use. The statement stays owned by the cache: reset it after use. */
+static nsupd_err generic_prepare(struct conn *c, const char *sql, sqlite3_stmt **out)
+{
+	struct generic_stmt *victim = &c->generic[0];
+	for (int i = 0; i < GENERIC_CACHE; i++) {
+		struct generic_stmt *g = &c->generic[i];
+		if (g->sql != NULL && strcmp(g->sql, sql) == 0) {
+			g->used = ++c->generic_clock;
+			*out = g->st;
+			return NSUPD_OK;
+		}
+		if (g->sql == NULL || (victim->sql != NULL && g->used < victim->used))
+			victim = g;
+	}
+	char *converted = sq_placeholders(sql);
+	char *key = strdup(sql);
+	if (converted == NULL || key == NULL) {
+		free(converted);
+		free(key);
+		return NSUPD_ERR_NOMEM;
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(c->db, converted, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	free(converted);
+	if (rc != SQLITE_OK) {
+		free(key);
+		return map_rc(c->db, rc, "prepare");
+	}
+	sqlite3_finalize(victim->st);
+	free(victim->sql);
+	victim->sql = key;
+	victim->st = st;
+	victim->used = ++c->generic_clock;
+	*out = st;
+	return NSUPD_OK;
+}
+
 static nsupd_err sq_exec_one(struct conn *c, store_sql *q)
 {
-	char *sql = sq_placeholders(q->sql);
-	if (sql == NULL)
-		return NSUPD_ERR_NOMEM;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-	free(sql);
-	if (rc != SQLITE_OK)
-		return map_rc(c->db, rc, "prepare");
+	nsupd_err err = generic_prepare(c, q->sql, &st);
+	if (err != NSUPD_OK)
+		return err;
 	for (int i = 0; i < q->n_params; i++) {
 		const store_param *p = &q->params[i];
 		switch (p->type) {
@@ -1354,6 +1406,7 @@ static nsupd_err sq_exec_one(struct conn *c, store_sql *q)
 		case STORE_P_TEXT: bind_text(st, i + 1, p->s); break;
 		}
 	}
+	int rc;
 	bool more = true;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!more || q->on_row == NULL)
@@ -1365,9 +1418,10 @@ static nsupd_err sq_exec_one(struct conn *c, store_sql *q)
 			row.col[i] = (const char *)sqlite3_column_text(st, i);
 		more = q->on_row(&row, q->ctx);
 	}
-	nsupd_err err = rc == SQLITE_DONE ? NSUPD_OK : map_rc(c->db, rc, "generic statement");
+	err = rc == SQLITE_DONE ? NSUPD_OK : map_rc(c->db, rc, "generic statement");
 	q->changes = err == NSUPD_OK ? sqlite3_changes(c->db) : 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return err;
 }
 
