@@ -68,6 +68,133 @@ static void store_event(const nsupd_app *app, const store_host *h, const store_h
 	}
 }
 
+/* An update request from its first address to its answer. It lives in the
+ * request's arena, which stays with the request while a change waits on
+ * the zone writer (http_defer), so a waiting change holds no thread. */
+typedef struct nic_job {
+	nsupd_app *app;
+	bool delete_request, dry_run;
+	store_host host;
+	store_domain domain;
+	store_host_event ev;
+	dd_addr addrs[DD_MAX_ADDRS];
+	dd_outcome outcomes[DD_MAX_ADDRS];
+	size_t n, n_plain;
+	size_t next;                 /* the address being worked on */
+	bool prefix_given[2];        /* [0] IPv4, [1] IPv6 */
+	updater_change change;       /* the write the address waits for */
+	nsupd_err change_result;
+	dns_error change_err;
+	http_deferred *deferred;
+} nic_job;
+
+static void nic_run(nic_job *j, http_request *req, http_response *res);
+
+/* After a plain address's outcome: related hosts and forwards. */
+static void nic_address_done(nic_job *j, http_request *req, size_t i, dd_outcome o)
+{
+	const dd_addr *ad = &j->addrs[i];
+	j->outcomes[i] = o;
+	if (j->delete_request || j->dry_run || o.word != DD_GOOD)
+		return;
+	/* After a good update (also a network-address delete, as in the
+	 * original): related hosts follow this address unless the router
+	 * sent a prefix for them; other services get it unless it only named
+	 * a network. */
+	unsigned netmask = ad->addr.family == 4 ? j->host.netmask_ipv4 : j->host.netmask_ipv6;
+	if (!j->prefix_given[ad->addr.family == 6])
+		followup_related(j->app, &j->host, &j->domain, &ad->addr, netmask, false, &j->ev,
+				 req->arena);
+	if (!ip_is_network_address(&ad->addr, netmask))
+		followup_forward(j->app, &j->host, &ad->addr);
+}
+
+/* Zone writer thread: the change is written (or failed). */
+static void nic_change_done(void *ctx, nsupd_err result, const dns_error *err)
+{
+	nic_job *j = ctx;
+	j->change_result = result;
+	if (err != NULL) {
+		j->change_err = *err;
+	} else {
+		j->change_err.rcode = -1;
+		j->change_err.msg[0] = '\0';
+	}
+	http_resume(j->deferred);
+}
+
+/* A worker thread again, after nic_change_done. */
+static void nic_resume(void *app, http_request *req, http_response *res)
+{
+	nic_job *j = req->resume_ctx;
+	size_t i = j->next;
+	dd_outcome o = updater_finish(j->app, &j->domain, &j->addrs[i], j->delete_request,
+				      req->tls, &j->ev, req->arena, j->change_result,
+				      &j->change_err);
+	nic_address_done(j, req, i, o);
+	j->next++;
+	nic_run(j, req, res);
+}
+
+/* Hands j->change to the zone writer and suspends the request; false when
+ * the request cannot be suspended (the caller then waits in place). */
+static bool nic_wait_for_change(nic_job *j, http_request *req)
+{
+	j->deferred = http_defer(req, nic_resume, j);
+	if (j->deferred == NULL)
+		return false;
+	if (!updater_submit(j->app, &j->change, nic_change_done, j)) {
+		/* Not queued (e.g. no writer could start): write it here and
+		 * resume at once; updater_write says what went wrong. */
+		j->change_result = updater_write(j->app, &j->change, &j->change_err);
+		http_resume(j->deferred);
+	}
+	return true;
+}
+
+static void nic_run(nic_job *j, http_request *req, http_response *res)
+{
+	for (; j->next < j->n; j->next++) {
+		size_t i = j->next;
+		const dd_addr *ad = &j->addrs[i];
+		if (ad->prefix) {
+			/* The same prefix twice (myip and a parameter) runs once. */
+			size_t k = 0;
+			while (k < i && !(j->addrs[k].prefix &&
+					  j->addrs[k].addr.family == ad->addr.family))
+				k++;
+			j->outcomes[i] = k < i ? j->outcomes[k] :
+				followup_prefix(j->app, &j->host, &j->domain, ad, req->tls,
+						j->dry_run, &j->ev, req->arena);
+			continue;
+		}
+		dd_outcome o;
+		if (!updater_begin(j->app, &j->host, &j->domain, ad, j->delete_request, req->tls,
+				   j->dry_run, &j->ev, req->arena, &o, &j->change)) {
+			if (nic_wait_for_change(j, req))
+				return;
+			dns_error err;
+			nsupd_err e = updater_write(j->app, &j->change, &err);
+			o = updater_finish(j->app, &j->domain, ad, j->delete_request, req->tls,
+					   &j->ev, req->arena, e, &err);
+		}
+		nic_address_done(j, req, i, o);
+	}
+
+	dd_answer ans = dd_combine(j->outcomes, j->n, req->arena);
+	/* A prefix that did not change is no fault: routers re-send it with
+	 * every update (the original flagged Fritz!Boxes for it). */
+	if (ans.client_fault && j->n_plain > 0)
+		j->ev.client_faults++;
+	bool store_failed = false;
+	if (!j->dry_run)
+		store_event(j->app, &j->host, &j->ev, &store_failed);
+	if (store_failed)
+		answer_word(res, DD_911, false);
+	else
+		answer(res, ans.word, false, ans.body);
+}
+
 /* /nic/update and /nic/delete: the decision sequence of the dyndns2 API. */
 static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bool delete_request)
 {
@@ -188,53 +315,27 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 		return;
 	}
 
-	dd_outcome outcomes[DD_MAX_ADDRS];
-	bool prefix_given[2] = { false, false };   /* [0] IPv4, [1] IPv6 */
-	size_t n_plain = 0;
+	nic_job *j = arena_alloc(req->arena, sizeof(*j));
+	if (j == NULL) {
+		answer_word(res, DD_911, false);
+		return;
+	}
+	memset(j, 0, sizeof(*j));
+	j->app = app;
+	j->delete_request = delete_request;
+	j->dry_run = dry_run;
+	j->host = host;
+	j->domain = domain;
+	j->ev = ev;
+	memcpy(j->addrs, addrs, n * sizeof(addrs[0]));
+	j->n = n;
 	for (size_t i = 0; i < n; i++) {
 		if (addrs[i].prefix)
-			prefix_given[addrs[i].addr.family == 6] = true;
+			j->prefix_given[addrs[i].addr.family == 6] = true;
 		else
-			n_plain++;
+			j->n_plain++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const dd_addr *ad = &addrs[i];
-		if (ad->prefix) {
-			/* The same prefix twice (myip and a parameter) runs once. */
-			size_t k = 0;
-			while (k < i && !(addrs[k].prefix && addrs[k].addr.family == ad->addr.family))
-				k++;
-			outcomes[i] = k < i ? outcomes[k] :
-				followup_prefix(app, &host, &domain, ad, req->tls, dry_run, &ev,
-						req->arena);
-			continue;
-		}
-		outcomes[i] = updater_apply(app, &host, &domain, ad, delete_request, req->tls,
-					    dry_run, &ev, req->arena);
-		if (delete_request || dry_run || outcomes[i].word != DD_GOOD)
-			continue;
-		/* After a good update (also a network-address delete, as in
-		 * the original): related hosts follow this address unless the
-		 * router sent a prefix for them; other services get it unless
-		 * it only named a network. */
-		unsigned netmask = ad->addr.family == 4 ? host.netmask_ipv4 : host.netmask_ipv6;
-		if (!prefix_given[ad->addr.family == 6])
-			followup_related(app, &host, &domain, &ad->addr, netmask, false, &ev,
-					 req->arena);
-		if (!ip_is_network_address(&ad->addr, netmask))
-			followup_forward(app, &host, &ad->addr);
-	}
-	dd_answer ans = dd_combine(outcomes, n, req->arena);
-	/* A prefix that did not change is no fault: routers re-send it with
-	 * every update (the original flagged Fritz!Boxes for it). */
-	if (ans.client_fault && n_plain > 0)
-		ev.client_faults++;
-	if (!dry_run)
-		store_event(app, &host, &ev, &store_failed);
-	if (store_failed)
-		answer_word(res, DD_911, false);
-	else
-		answer(res, ans.word, false, ans.body);
+	nic_run(j, req, res);
 }
 
 static void handle_update(void *app, http_request *req, http_response *res)

@@ -97,11 +97,43 @@ static const char *rrtype_name(int family)
 	return family == 4 ? "A" : "AAAA";
 }
 
-dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_domain *d,
-			 const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
-			 store_host_event *ev, arena *a)
+/* The answer to a request whose DNS part ended with e (NSUPD_OK: done). */
+static dd_outcome conclude(const nsupd_app *app, const store_domain *d, const dd_addr *addr,
+			   bool delete_request, bool tls, bool dry_run, store_host_event *ev,
+			   arena *a, nsupd_err e, const dns_error *err)
 {
 	dd_outcome o = { .word = DD_DNSERR, .text = addr->text, .family = addr->addr.family };
+	const int64_t now = ev->now;
+	const char *verb = delete_request ? "delete" : "update";
+	const char *tls_text = tls ? "True" : "False";
+	if (e != NSUPD_OK) {
+		if (!dry_run) {
+			updater_note_failure(app, d, e, now);
+			ev->server_faults++;
+			ev->server_msg = updater_stamp(a, now,
+				"received %s that resulted in a dns error [%s], ip: %s tls: %s", verb,
+				err != NULL && err->msg[0] != '\0' ? err->msg : nsupd_strerror(e),
+				addr->text, tls_text);
+		}
+		return o;
+	}
+	if (delete_request) {
+		ev->client_msg = updater_stamp(a, now, "received delete for record %s tls: %s",
+					       rrtype_name(addr->addr.family), tls_text);
+		o.word = DD_DELETED;
+	} else {
+		ev->client_msg = updater_stamp(a, now, "received good update -> ip: %s tls: %s",
+					       addr->text, tls_text);
+		o.word = DD_GOOD;
+	}
+	return o;
+}
+
+bool updater_begin(const nsupd_app *app, const store_host *h, const store_domain *d,
+		   const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
+		   store_host_event *ev, arena *a, dd_outcome *o, updater_change *w)
+{
+	*o = (dd_outcome){ .word = DD_DNSERR, .text = addr->text, .family = addr->addr.family };
 	const int64_t now = ev->now;
 	const char *verb = delete_request ? "delete" : "update";
 	const char *tls_text = tls ? "True" : "False";
@@ -118,12 +150,12 @@ dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_
 	case DD_ACT_ABUSE:
 		ev->client_msg = updater_stamp(a, now,
 			"received %s for host with abuse / abuse_blocked flag set", verb);
-		o.word = DD_ABUSE;
-		return o;
+		o->word = DD_ABUSE;
+		return true;
 	case DD_ACT_UNAVAILABLE:
 		ev->client_msg = updater_stamp(a, now, "received %s for unavailable host", verb);
-		o.word = DD_NOHOST;
-		return o;
+		o->word = DD_NOHOST;
+		return true;
 	case DD_ACT_BLACKLISTED:
 		ev->client_faults++;
 		ev->client_msg = updater_stamp(a, now,
@@ -135,8 +167,8 @@ dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_
 				log_warn("host %s.%s: removing records after abuse: %s", h->name,
 					 d->name, derr.msg);
 		}
-		o.word = DD_ABUSE;
-		return o;
+		o->word = DD_ABUSE;
+		return true;
 	case DD_ACT_UPDATE:
 	case DD_ACT_DELETE:
 		break;
@@ -150,52 +182,65 @@ dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_
 		ev->tls = tls;
 	}
 
-	char fqdn[STORE_NAME_MAX + 80];
-	snprintf(fqdn, sizeof(fqdn), "%s.%s", h->name, d->name);
-	dns_zone zone;
+	snprintf(w->fqdn, sizeof(w->fqdn), "%s.%s", h->name, d->name);
+	w->family = addr->addr.family;
+	w->addr = NULL;
 	dns_error err;
-	nsupd_err e = updater_zone(app, d, now, &zone, &err);
+	nsupd_err e = updater_zone(app, d, now, &w->zone, &err);
 	ip_addr current;
 	bool found = false;
 	if (e == NSUPD_OK)
-		e = dns_query(&zone, fqdn, addr->addr.family, &current, &found, &err);
+		e = dns_query(&w->zone, w->fqdn, addr->addr.family, &current, &found, &err);
 	if (e == NSUPD_OK) {
 		if (action == DD_ACT_DELETE) {
-			if (found && !dry_run) {
-				zw_options zo = writer_options(app);
-				e = zw_delete(&zone, &zo, fqdn, addr->addr.family, &err);
-			}
+			if (found && !dry_run)
+				return false;
 		} else if (found && ip_equal(&current, &addr->addr)) {
 			ev->client_msg = updater_stamp(a, now,
 				"received no-change update, ip: %s tls: %s", addr->text, tls_text);
-			o.word = DD_NOCHG;
-			return o;
+			o->word = DD_NOCHG;
+			return true;
 		} else if (!dry_run) {
-			zw_options zo = writer_options(app);
-			e = zw_replace(&zone, &zo, fqdn, &addr->addr, &err);
+			w->addr = &addr->addr;
+			return false;
 		}
 	}
-	if (e != NSUPD_OK) {
-		if (!dry_run) {
-			updater_note_failure(app, d, e, now);
-			ev->server_faults++;
-			ev->server_msg = updater_stamp(a, now,
-				"received %s that resulted in a dns error [%s], ip: %s tls: %s", verb,
-				err.msg[0] != '\0' ? err.msg : nsupd_strerror(e), addr->text, tls_text);
-		}
-		o.word = DD_DNSERR;
+	*o = conclude(app, d, addr, delete_request, tls, dry_run, ev, a, e, &err);
+	return true;
+}
+
+nsupd_err updater_write(const nsupd_app *app, const updater_change *w, dns_error *err)
+{
+	zw_options zo = writer_options(app);
+	return w->addr != NULL ? zw_replace(&w->zone, &zo, w->fqdn, w->addr, err)
+			       : zw_delete(&w->zone, &zo, w->fqdn, w->family, err);
+}
+
+bool updater_submit(const nsupd_app *app, const updater_change *w,
+		    void (*done)(void *ctx, nsupd_err result, const dns_error *err), void *ctx)
+{
+	zw_options zo = writer_options(app);
+	return zw_submit(&w->zone, &zo, w->fqdn, w->family, w->addr, done, ctx);
+}
+
+dd_outcome updater_finish(const nsupd_app *app, const store_domain *d, const dd_addr *addr,
+			  bool delete_request, bool tls, store_host_event *ev, arena *a,
+			  nsupd_err e, const dns_error *err)
+{
+	return conclude(app, d, addr, delete_request, tls, false, ev, a, e, err);
+}
+
+dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_domain *d,
+			 const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
+			 store_host_event *ev, arena *a)
+{
+	dd_outcome o;
+	updater_change w;
+	if (updater_begin(app, h, d, addr, delete_request, tls, dry_run, ev, a, &o, &w))
 		return o;
-	}
-	if (delete_request) {
-		ev->client_msg = updater_stamp(a, now, "received delete for record %s tls: %s",
-					       rrtype_name(addr->addr.family), tls_text);
-		o.word = DD_DELETED;
-	} else {
-		ev->client_msg = updater_stamp(a, now, "received good update -> ip: %s tls: %s",
-					       addr->text, tls_text);
-		o.word = DD_GOOD;
-	}
-	return o;
+	dns_error err;
+	nsupd_err e = updater_write(app, &w, &err);
+	return updater_finish(app, d, addr, delete_request, tls, ev, a, e, &err);
 }
 
 nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,

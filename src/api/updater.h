@@ -39,6 +39,37 @@ dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_
 			 const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
 			 store_host_event *ev, arena *a);
 
+/* updater_apply in two halves, for callers that wait for the nameserver
+ * without holding a thread (src/api/nic.c):
+ *
+ *   if (!updater_begin(..., &o, &w)) {
+ *           e = updater_write(app, &w, &err);      (or updater_submit)
+ *           o = updater_finish(..., e, &err);
+ *   }
+ *
+ * updater_begin decides (and queries the current record); true when the
+ * outcome is already known (o set), false when the change in w must be
+ * written first. w points into h, d and addr, which must outlive it. */
+typedef struct updater_change {
+	dns_zone zone;
+	char fqdn[STORE_NAME_MAX + 80];
+	int family;
+	const ip_addr *addr;        /* NULL: delete the family's records */
+} updater_change;
+
+bool updater_begin(const nsupd_app *app, const store_host *h, const store_domain *d,
+		   const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
+		   store_host_event *ev, arena *a, dd_outcome *o, updater_change *w);
+/* Writes w through the zone's writer and waits for the answer. */
+nsupd_err updater_write(const nsupd_app *app, const updater_change *w, dns_error *err);
+/* Queues w on the zone's writer; see zw_submit for done and false. */
+bool updater_submit(const nsupd_app *app, const updater_change *w,
+		    void (*done)(void *ctx, nsupd_err result, const dns_error *err), void *ctx);
+/* The outcome of a write that updater_begin asked for (e, err: its result). */
+dd_outcome updater_finish(const nsupd_app *app, const store_domain *d, const dd_addr *addr,
+			  bool delete_request, bool tls, store_host_event *ev, arena *a,
+			  nsupd_err e, const dns_error *err);
+
 /* Deletes the A and AAAA records of host h (errors are reported, not
  * fatal: err gets the first failure). */
 nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,

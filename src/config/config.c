@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/strutil.h"
 
@@ -474,6 +475,21 @@ static const char *set_smtp_url(nsupd_config *cfg, const char *value, void *fiel
 	return set_string(cfg, value, field, detail, detailsize);
 }
 
+/* "auto" (4 per core) or a number of threads. */
+static const char *set_threads(nsupd_config *cfg, const char *value, void *field, char *detail,
+			       size_t detailsize)
+{
+	long v;
+	if (strcmp(value, "auto") == 0) {
+		*(unsigned *)field = config_default_threads();
+		return NULL;
+	}
+	if (!str_to_long(value, 1, 1024, &v))
+		return "not a number between 1 and 1024, nor auto";
+	*(unsigned *)field = (unsigned)v;
+	return NULL;
+}
+
 #define OFF(f) offsetof(nsupd_config, f)
 /* A NULL setter marks an unsigned number in [min, max]. */
 #define NUM(k, f, lo, hi) { k, NULL, OFF(f), lo, hi }
@@ -485,7 +501,7 @@ static const key_def server_keys[] = {
 	STR("listen_tls", set_listen_tls, listen_tls),
 	STR("tls_certificate", set_string, tls_certificate),
 	STR("tls_key", set_string, tls_key),
-	NUM("threads", threads, 1, 1024),
+	STR("threads", set_threads, threads),
 	NUM("max_connections", max_connections, 1, 1000000),
 	NUM("connection_timeout", connection_timeout, 1, 86400),
 	{ NULL, NULL, 0, 0, 0 },
@@ -1170,6 +1186,20 @@ static nsupd_err parse_text(nsupd_config *cfg, const char *text, size_t len, con
 
 /* ---- public ---- */
 
+/* A changing update waits for the nameserver without a thread (the
+ * request is suspended), so threads only need to cover work on the CPU
+ * and short blocking reads (the database, the query for the current
+ * address): a few per core. More only add switching and lock contention,
+ * which showed as tail latency with 64 clients. */
+unsigned config_default_threads(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cores < 1)
+		cores = 1;
+	long n = 4 * cores;
+	return n < 4 ? 4 : n > 64 ? 64 : (unsigned)n;
+}
+
 void config_defaults(nsupd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1177,10 +1207,7 @@ void config_defaults(nsupd_config *cfg)
 	str_copy(cfg->listen[0].host, "127.0.0.1", sizeof(cfg->listen[0].host));
 	cfg->listen[0].port = 8000;
 	cfg->n_listen = 1;
-	/* A changing update blocks its thread until the nameserver answers, and
-	 * the zone writer merges what waits at the same time: 64 lets 64
-	 * concurrent clients share one UPDATE message. */
-	cfg->threads = 64;
+	cfg->threads = config_default_threads();
 	cfg->max_connections = 4096;
 	cfg->connection_timeout = 30;
 	cfg->n_listen_tls = 0;

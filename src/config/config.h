@@ -48,7 +48,7 @@ typedef struct nsupd_config {
 	size_t n_listen;
 	ip_prefix *trusted_proxies;
 	size_t n_trusted_proxies;
-	unsigned threads;              /* HTTP worker threads */
+	unsigned threads;              /* HTTP worker threads (config_default_threads) */
 	unsigned max_connections;
 	unsigned connection_timeout;   /* seconds idle before a connection is closed */
 	/* Native TLS: the addresses nsupd serves HTTPS on itself, with this
@@ -134,6 +134,8 @@ typedef struct nsupd_config {
 
 /* Fills cfg with the defaults (strings are allocated: config_free()). */
 void config_defaults(nsupd_config *cfg);
+/* [server] threads when the file does not say: 4 per core, 4..64. */
+unsigned config_default_threads(void);
 
 /* Loads a file on top of the defaults. cfg may hold config_defaults() or an
  * earlier load (the file's keys then replace those values, a repeated key

@@ -88,6 +88,8 @@ typedef struct dns_change {
 
 /* Largest message dns_build_update writes (the TCP length prefix limit). */
 #define DNS_UPDATE_MAX 65535
+/* Room for a domain name in text, trailing dot and NUL included. */
+#define DNS_NAME_TEXT_MAX 256
 /* Room to leave in a message for the header, zone section and TSIG RR. */
 #define DNS_UPDATE_OVERHEAD 600
 

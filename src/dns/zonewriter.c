@@ -112,8 +112,17 @@ typedef struct zw_req {
 	bool taken;
 	bool done;
 	nsupd_err result;
-	dns_error *err;     /* the caller's; may be NULL */
+	dns_error *err;     /* the caller's; may be NULL; own_err when async */
 	pthread_cond_t cond;
+	/* Asynchronous changes (zw_submit): heap-allocated, owned by the
+	 * writer until done has been called, which happens on the writer's
+	 * thread after its mutex is released. */
+	struct zw_queue *q;
+	zw_done_fn done_fn;
+	void *ctx;
+	dns_error own_err;
+	struct zw_req *finished_next;
+	char fqdn[DNS_NAME_TEXT_MAX];
 } zw_req;
 
 typedef struct zw_msg {
@@ -137,6 +146,7 @@ typedef struct zw_queue {
 
 	pthread_mutex_t mu;
 	zw_req *head, *tail;            /* queued, oldest first */
+	zw_req *finished;               /* async changes done, callbacks due */
 	bool stop;
 	bool polling, woken;
 	int evfd;
@@ -217,7 +227,37 @@ static void complete(zw_req *r, nsupd_err code, const dns_error *e)
 		}
 	}
 	r->done = true;
+	if (r->done_fn != NULL) {
+		/* Called later without the mutex: the callback wakes HTTP
+		 * connections and must not run under the queue's lock. */
+		r->finished_next = r->q->finished;
+		r->q->finished = r;
+		return;
+	}
 	pthread_cond_signal(&r->cond);
+}
+
+/* Writer thread, mutex not held: runs the callbacks of finished
+ * asynchronous changes, oldest first, and frees them. */
+static void deliver_finished(zw_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	zw_req *list = q->finished;
+	q->finished = NULL;
+	pthread_mutex_unlock(&q->mu);
+	zw_req *ordered = NULL;
+	while (list != NULL) {
+		zw_req *next = list->finished_next;
+		list->finished_next = ordered;
+		ordered = list;
+		list = next;
+	}
+	while (ordered != NULL) {
+		zw_req *next = ordered->finished_next;
+		ordered->done_fn(ordered->ctx, ordered->result, &ordered->own_err);
+		free(ordered);
+		ordered = next;
+	}
 }
 
 static void describe(const zw_queue *q, const zw_req *r, char *out, size_t outsize)
@@ -743,6 +783,7 @@ static void *writer_main(void *arg)
 	zw_queue *q = arg;
 
 	for (;;) {
+		deliver_finished(q);
 		int64_t now = now_ms();
 		int64_t wake = now + 1000;
 		zw_msg *m = NULL;
@@ -840,6 +881,7 @@ static void *writer_main(void *arg)
 			}
 		}
 	}
+	deliver_finished(q);
 	queue_free(q);
 	pthread_mutex_lock(&reg_mu);
 	n_queues--;
@@ -939,73 +981,132 @@ static zw_queue *queue_new(const dns_zone *z, const zw_options *opt)
 	return q;
 }
 
-static nsupd_err submit(const dns_zone *z, const zw_options *opt_in, const dns_change *c,
-			dns_error *err)
+/* The zone's writer (started when there is none), with its mutex held;
+ * NULL when none can be started. */
+static zw_queue *lock_queue(const dns_zone *z, const zw_options *opt)
 {
-	zw_options opt;
-	zw_req r;
 	zw_queue *q = NULL;
-
-	if (err != NULL) {
-		err->msg[0] = '\0';
-		err->rcode = -1;
-	}
-	if (z == NULL || z->zone == NULL || z->key_name == NULL || z->secret_b64 == NULL) {
-		set_error(err, -1, "invalid update arguments");
-		return NSUPD_ERR_INVALID;
-	}
-	normalise_options(opt_in, &opt);
-	memset(&r, 0, sizeof(r));
-	r.change = *c;
-	if (c->addr != NULL) {
-		r.addr = *c->addr;
-		r.change.addr = &r.addr;
-	}
-	r.wire_size = dns_change_wire_size(c);
-	if (r.wire_size == 0) {
-		/* Let the plain path produce its exact error message. */
-		return c->addr != NULL ? dns_replace(z, c->fqdn, c->addr, err)
-				       : dns_delete(z, c->fqdn, c->family, err);
-	}
-	r.err = err;
-	r.arrived = now_ms();
-	r.deadline = r.arrived + (z->update_timeout_ms != 0 ? z->update_timeout_ms
-							    : DEFAULT_UPDATE_MS);
-	pthread_cond_init(&r.cond, NULL);
 
 	pthread_mutex_lock(&reg_mu);
 	for (zw_queue *p = queues; p != NULL && q == NULL; p = p->next)
 		if (queue_matches(p, z))
 			q = p;
 	if (q == NULL)
-		q = queue_new(z, &opt);
+		q = queue_new(z, opt);
+	if (q != NULL)
+		pthread_mutex_lock(&q->mu);
+	pthread_mutex_unlock(&reg_mu);
+	return q;
+}
+
+/* With q->mu held: appends r and wakes the writer when it sleeps. */
+static void enqueue(zw_queue *q, zw_req *r)
+{
+	if (q->tail != NULL)
+		q->tail->next = r;
+	else
+		q->head = r;
+	q->tail = r;
+	bool wake = q->polling && !q->woken;
+	if (wake) {
+		q->woken = true;
+		uint64_t one = 1;
+		if (write(q->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_error("zone %s: eventfd: %s", q->zone, strerror(errno));
+	}
+}
+
+/* Fills r for change c; false when the change cannot go through a writer
+ * (dns_change_wire_size refuses it). */
+static bool prepare_req(zw_req *r, const dns_zone *z, const dns_change *c)
+{
+	r->change = *c;
+	if (c->addr != NULL) {
+		r->addr = *c->addr;
+		r->change.addr = &r->addr;
+	}
+	r->wire_size = dns_change_wire_size(c);
+	if (r->wire_size == 0)
+		return false;
+	r->arrived = now_ms();
+	r->deadline = r->arrived + (z->update_timeout_ms != 0 ? z->update_timeout_ms
+							    : DEFAULT_UPDATE_MS);
+	return true;
+}
+
+static bool zone_usable(const dns_zone *z)
+{
+	return z != NULL && z->zone != NULL && z->key_name != NULL && z->secret_b64 != NULL;
+}
+
+static nsupd_err submit(const dns_zone *z, const zw_options *opt_in, const dns_change *c,
+			dns_error *err)
+{
+	zw_options opt;
+	zw_req r;
+
+	if (err != NULL) {
+		err->msg[0] = '\0';
+		err->rcode = -1;
+	}
+	if (!zone_usable(z)) {
+		set_error(err, -1, "invalid update arguments");
+		return NSUPD_ERR_INVALID;
+	}
+	normalise_options(opt_in, &opt);
+	memset(&r, 0, sizeof(r));
+	if (!prepare_req(&r, z, c)) {
+		/* Let the plain path produce its exact error message. */
+		return c->addr != NULL ? dns_replace(z, c->fqdn, c->addr, err)
+				       : dns_delete(z, c->fqdn, c->family, err);
+	}
+	r.err = err;
+	pthread_cond_init(&r.cond, NULL);
+	zw_queue *q = lock_queue(z, &opt);
 	if (q == NULL) {
-		pthread_mutex_unlock(&reg_mu);
 		pthread_cond_destroy(&r.cond);
 		log_warn("zone %s: cannot start a writer; sending the change on its own", z->zone);
 		return c->addr != NULL ? dns_replace(z, c->fqdn, c->addr, err)
 				       : dns_delete(z, c->fqdn, c->family, err);
 	}
-	pthread_mutex_lock(&q->mu);
-	pthread_mutex_unlock(&reg_mu);
-	if (q->tail != NULL)
-		q->tail->next = &r;
-	else
-		q->head = &r;
-	q->tail = &r;
-	bool wake = q->polling && !q->woken;
-	if (wake)
-		q->woken = true;
-	if (wake) {
-		uint64_t one = 1;
-		if (write(q->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_error("zone %s: eventfd: %s", q->zone, strerror(errno));
-	}
+	enqueue(q, &r);
 	while (!r.done)
 		pthread_cond_wait(&r.cond, &q->mu);
 	pthread_mutex_unlock(&q->mu);
 	pthread_cond_destroy(&r.cond);
 	return r.result;
+}
+
+bool zw_submit(const dns_zone *z, const zw_options *opt_in, const char *fqdn, int family,
+	       const ip_addr *addr, zw_done_fn done, void *ctx)
+{
+	zw_options opt;
+
+	if (!zone_usable(z) || done == NULL || fqdn == NULL || (family != 4 && family != 6) ||
+	    (addr != NULL && addr->family != family) || strlen(fqdn) >= DNS_NAME_TEXT_MAX)
+		return false;
+	zw_req *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return false;
+	memcpy(r->fqdn, fqdn, strlen(fqdn) + 1);
+	const dns_change c = { .fqdn = r->fqdn, .family = family, .addr = addr };
+	normalise_options(opt_in, &opt);
+	if (!prepare_req(r, z, &c)) {
+		free(r);
+		return false;
+	}
+	r->err = &r->own_err;
+	r->done_fn = done;
+	r->ctx = ctx;
+	zw_queue *q = lock_queue(z, &opt);
+	if (q == NULL) {
+		free(r);
+		return false;
+	}
+	r->q = q;
+	enqueue(q, r);
+	pthread_mutex_unlock(&q->mu);
+	return true;
 }
 
 nsupd_err zw_replace(const dns_zone *z, const zw_options *opt, const char *fqdn,

@@ -39,6 +39,18 @@ nsupd_err zw_replace(const dns_zone *z, const zw_options *opt, const char *fqdn,
 nsupd_err zw_delete(const dns_zone *z, const zw_options *opt, const char *fqdn, int family,
 		    dns_error *err);
 
+/* The asynchronous form, for callers that must not hold a thread while
+ * the nameserver answers (the HTTP handlers). Queues the change (addr NULL:
+ * delete the family's RRset) and returns at once. true: done(ctx, result,
+ * err) is called exactly once, on the writer's thread and never from
+ * within this call, with what zw_replace/zw_delete would have returned;
+ * err lives only during the call. false: nothing was queued (bad
+ * arguments, a name too long, no writer could be started) and done is
+ * never called: use zw_replace/zw_delete, which say why. */
+typedef void (*zw_done_fn)(void *ctx, nsupd_err result, const dns_error *err);
+bool zw_submit(const dns_zone *z, const zw_options *opt, const char *fqdn, int family,
+	       const ip_addr *addr, zw_done_fn done, void *ctx);
+
 /* Counters since start, for logs and tests. */
 typedef struct zw_stats {
 	uint64_t messages;       /* UPDATE messages sent */

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,8 @@ struct http_server {
 	bool reaper_running;
 	bool reaper_stop;
 	pthread_t reaper;
+
+	atomic_uint n_deferred;       /* requests waiting (http_defer) */
 };
 
 /* Each worker thread keeps one arena and resets it after every request, so
@@ -514,6 +518,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const http_res
 
 static int request_marker;
 static int too_many_params_marker;
+/* A deferred request whose answer is queued: completed_cb counts it out
+ * once the answer has gone (or the connection has). */
+static int deferred_answered_marker;
 
 /* Most parameters a request may have. libmicrohttpd keeps every parameter
  * in the connection's small memory pool and stalls when that runs out, so
@@ -543,21 +550,120 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 /* A POST body being collected for an HTTP_FORM route. Lives across the
  * access callbacks of one request (malloc'd: the thread's arena is reset
  * between them by other requests), freed by completed_cb. */
+enum conn_state_kind { STATE_BODY = 1, STATE_DEFERRED };
+
 struct body_state {
+	enum conn_state_kind kind;      /* STATE_BODY */
 	char *buf;
 	size_t len;
 	bool too_large;
 };
 
+/* A request whose handler is waiting (http_defer). It owns the request's
+ * arena from the moment it is deferred until the answer is queued. The
+ * waiting flag and orphaned are under defer_lock: whoever comes second
+ * of http_resume and a connection closed while suspended (daemon stop)
+ * frees it, so neither touches freed memory. */
+struct http_deferred {
+	enum conn_state_kind kind;      /* STATE_DEFERRED */
+	http_server *srv;
+	struct MHD_Connection *conn;
+	http_request req;
+	http_handler resume;
+	void *ctx;
+	bool waiting;                   /* suspended, http_resume not yet called */
+	bool orphaned;                  /* its connection is gone */
+};
+
+/* What the access callback lends to http_defer through req->server_state. */
+struct req_ctx {
+	http_server *srv;
+	http_deferred *deferred;        /* the request's, once deferred */
+	bool deferred_now;              /* the handler just called http_defer */
+};
+
+static pthread_mutex_t defer_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static bool is_marker(void *p)
 {
-	return p == NULL || p == &request_marker || p == &too_many_params_marker;
+	return p == NULL || p == &request_marker || p == &too_many_params_marker ||
+	       p == &deferred_answered_marker;
+}
+
+static enum conn_state_kind state_kind(void *p)
+{
+	return *(enum conn_state_kind *)p;
+}
+
+static void deferred_free(http_deferred *d)
+{
+	arena_free(d->req.arena);
+	free(d);
+}
+
+http_deferred *http_defer(http_request *req, http_handler resume, void *ctx)
+{
+	struct req_ctx *rc = req->server_state;
+	if (rc == NULL || resume == NULL)
+		return NULL;
+	http_deferred *d = rc->deferred;
+	if (d == NULL) {
+		d = calloc(1, sizeof(*d));
+		if (d == NULL)
+			return NULL;
+		d->kind = STATE_DEFERRED;
+		d->srv = rc->srv;
+		atomic_fetch_add(&d->srv->n_deferred, 1);
+		/* The thread's arena goes with the request; the thread makes a
+		 * new one for its next request. */
+		if (pthread_getspecific(arena_key) == req->arena)
+			pthread_setspecific(arena_key, NULL);
+		rc->deferred = d;
+	}
+	d->conn = req->conn;
+	d->req = *req;
+	d->req.server_state = NULL;
+	d->resume = resume;
+	d->ctx = ctx;
+	pthread_mutex_lock(&defer_lock);
+	d->waiting = true;
+	pthread_mutex_unlock(&defer_lock);
+	/* Suspended before the handler hands the work on, so that a resume
+	 * from another thread always finds it suspended. */
+	MHD_suspend_connection(req->conn);
+	rc->deferred_now = true;
+	return d;
+}
+
+void http_resume(http_deferred *d)
+{
+	pthread_mutex_lock(&defer_lock);
+	d->waiting = false;
+	if (d->orphaned) {
+		pthread_mutex_unlock(&defer_lock);
+		deferred_free(d);
+		return;
+	}
+	MHD_resume_connection(d->conn);
+	pthread_mutex_unlock(&defer_lock);
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	if (!is_marker(*con_cls)) {
+	http_server *srv = cls;
+	if (*con_cls == &deferred_answered_marker) {
+		atomic_fetch_sub(&srv->n_deferred, 1);
+	} else if (!is_marker(*con_cls) && state_kind(*con_cls) == STATE_DEFERRED) {
+		http_deferred *d = *con_cls;
+		atomic_fetch_sub(&srv->n_deferred, 1);
+		pthread_mutex_lock(&defer_lock);
+		bool waiting = d->waiting;
+		d->orphaned = true;
+		pthread_mutex_unlock(&defer_lock);
+		if (!waiting)
+			deferred_free(d);
+	} else if (!is_marker(*con_cls)) {
 		struct body_state *b = *con_cls;
 		free(b->buf);
 		free(b);
@@ -613,6 +719,27 @@ static void allow_header(http_response *res, unsigned allow)
 		http_add_header(res, "Allow", "POST");
 }
 
+/* The access callback again after http_resume: the handler's resume
+ * function answers, or waits once more. */
+static enum MHD_Result resume_deferred(http_server *srv, struct MHD_Connection *conn,
+				       void **con_cls)
+{
+	http_deferred *d = *con_cls;
+	struct req_ctx rc = { .srv = srv, .deferred = d };
+	http_request req = d->req;
+	req.conn = conn;
+	req.server_state = &rc;
+	req.resume_ctx = d->ctx;
+	http_response res = { 0 };
+	d->resume(srv->app, &req, &res);
+	if (rc.deferred_now)
+		return MHD_YES;
+	enum MHD_Result ret = send_response(conn, &res);
+	*con_cls = &deferred_answered_marker;
+	deferred_free(d);
+	return ret;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
@@ -626,6 +753,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 			struct body_state *b = calloc(1, sizeof(*b));
 			if (b == NULL)
 				return MHD_NO;
+			b->kind = STATE_BODY;
 			*con_cls = b;
 			return MHD_YES;
 		} else {
@@ -635,11 +763,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (*upload_data_size != 0) {
 		/* Only HTTP_FORM routes keep their body; others drop it. */
-		if (!is_marker(*con_cls))
+		if (!is_marker(*con_cls) && state_kind(*con_cls) == STATE_BODY)
 			collect_body(*con_cls, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (!is_marker(*con_cls) && state_kind(*con_cls) == STATE_DEFERRED)
+		return resume_deferred(srv, conn, con_cls);
 
 	http_response res = { 0 };
 	if (*con_cls == &too_many_params_marker) {
@@ -727,7 +857,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	req.tls = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
 	apply_forwarded(srv->cfg, &req);
 
+	struct req_ctx rc = { .srv = srv };
+	req.server_state = &rc;
 	route->handler(srv->app, &req, &res);
+	if (rc.deferred_now) {
+		/* The body (if any) is in the arena already. */
+		if (!is_marker(*con_cls)) {
+			struct body_state *b = *con_cls;
+			free(b->buf);
+			free(b);
+		}
+		*con_cls = rc.deferred;
+		return MHD_YES;
+	}
 send:
 	ret = send_response(conn, &res);
 	arena_reset(a);
@@ -987,7 +1129,7 @@ static struct MHD_Daemon *start_daemon(http_server *srv, int fd, const tls_pem *
 	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
 	/* ITC lets MHD_quiesce_daemon work with the internal threads. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 MHD_USE_ITC;
+			 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL } };
 	if (pem != NULL) {
 		flags |= MHD_USE_TLS;
@@ -1010,7 +1152,7 @@ static struct MHD_Daemon *start_daemon(http_server *srv, int fd, const tls_pem *
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_cb, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	if (d == NULL) {
@@ -1277,6 +1419,24 @@ void http_server_stop(http_server *srv)
 	bool quiesced[HTTP_MAX_DAEMONS];
 	for (size_t i = 0; i < srv->n_daemons; i++)
 		quiesced[i] = quiesce(srv->daemons[i]);
+	/* Requests waiting on the nameserver get their answer first, and it is
+	 * sent before the connections close: their waits are bounded (the zone
+	 * writer's update timeout), so this ends. */
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)srv->cfg->update_timeout + 5;
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		unsigned left = atomic_load(&srv->n_deferred);
+		if (left == 0)
+			break;
+		if (time_passed(&now, &until)) {
+			log_warn("http: stopping with %u requests still waiting on a nameserver", left);
+			break;
+		}
+		poll(NULL, 0, 10);
+	}
 	for (size_t i = 0; i < srv->n_retired; i++)
 		stop_daemon(srv->retired[i].d, srv->retired[i].fd, true);
 	srv->n_retired = 0;

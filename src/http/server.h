@@ -69,6 +69,10 @@ typedef struct http_request {
 	 * runs, with no form, and must answer with this status (the web
 	 * layer's styled error page instead of plain text). 0 otherwise. */
 	unsigned form_error;
+	/* Private to the server (http_defer). */
+	void *server_state;
+	/* In a resume handler: the ctx given to http_defer. */
+	void *resume_ctx;
 } http_request;
 
 /* Room for the API's few headers and a web page's security headers and
@@ -142,6 +146,20 @@ typedef struct http_route {
 } http_route;
 
 typedef struct http_server http_server;
+
+/* Waiting without a thread. A handler that must wait for something slow
+ * that will call back (a change queued on the zone writer) calls
+ * http_defer and returns without answering: the connection is suspended,
+ * the worker thread serves other connections, and the request (its
+ * fields, query and headers, and everything in req->arena) stays valid.
+ * Once http_resume(d) is called, from any thread, exactly once, resume
+ * runs on a worker thread with req->resume_ctx == ctx and answers like a
+ * handler, or calls http_defer again. NULL when deferring is not possible
+ * (out of memory): the handler then waits in place. Call http_defer before
+ * handing the work on, so that the resume cannot come first. */
+typedef struct http_deferred http_deferred;
+http_deferred *http_defer(http_request *req, http_handler resume, void *ctx);
+void http_resume(http_deferred *d);
 
 /* Binds every listen address of cfg; routes are tried in order. A route
  * with the path "*" answers every path no other route matches, whatever

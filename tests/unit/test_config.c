@@ -53,7 +53,9 @@ static void check_defaults(const nsupd_config *cfg)
 	ck_assert_str_eq(cfg->listen[0].host, "127.0.0.1");
 	ck_assert_uint_eq(cfg->listen[0].port, 8000);
 	ck_assert_uint_eq(cfg->n_trusted_proxies, 0);
-	ck_assert_uint_eq(cfg->threads, 64);
+	ck_assert_uint_eq(cfg->threads, config_default_threads());
+	ck_assert_uint_ge(cfg->threads, 4);
+	ck_assert_uint_le(cfg->threads, 64);
 	ck_assert_uint_eq(cfg->max_connections, 4096);
 	ck_assert_uint_eq(cfg->connection_timeout, 30);
 	ck_assert_uint_eq(cfg->n_listen_tls, 0);
@@ -191,6 +193,7 @@ START_TEST(full_file)
 
 	ck_assert_uint_eq(cfg.threads, 4);
 	ck_assert_uint_eq(cfg.max_connections, 100);
+
 	ck_assert_uint_eq(cfg.connection_timeout, 15);
 	ck_assert_str_eq(cfg.database_url, "sqlite:/var/lib/nsupd/db.sqlite");
 	ck_assert_str_eq(cfg.site_name, "My DynDNS");
@@ -338,7 +341,9 @@ START_TEST(error_bad_number)
 		ck_assert_msg(strstr(m, "not a number between") != NULL, "%s", m);
 	}
 	ck_assert_str_eq(load_fail("[server]\nthreads = 5000\n"),
-			 "t.conf:2: [server] threads: not a number between 1 and 1024");
+			 "t.conf:2: [server] threads: not a number between 1 and 1024, nor auto");
+	ck_assert_str_eq(load_fail("[server]\nthreads = automatic\n"),
+			 "t.conf:2: [server] threads: not a number between 1 and 1024, nor auto");
 	ck_assert_str_eq(load_fail("[dns]\ncoalesce_max = 2000\n"),
 			 "t.conf:2: [dns] coalesce_max: not a number between 1 and 1024");
 	ck_assert_str_eq(load_fail("[dns]\ncoalesce_wait_ms = 2000\n"),
@@ -746,6 +751,18 @@ START_TEST(web_section)
 }
 END_TEST
 
+START_TEST(threads_auto_or_number)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[server]\nthreads = 12\n");
+	ck_assert_uint_eq(cfg.threads, 12);
+	config_free(&cfg);
+	load_ok(&cfg, "[server]\nthreads = auto\n");
+	ck_assert_uint_eq(cfg.threads, config_default_threads());
+	config_free(&cfg);
+}
+END_TEST
+
 START_TEST(empty_value_for_every_key)
 {
 	/* Empty is fine for strings that may be empty and for lists, and a
@@ -1022,6 +1039,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, ten_thousand_list_items);
 	tcase_add_test(tc, huge_values);
 	tcase_add_test(tc, overlong_line);
+	tcase_add_test(tc, threads_auto_or_number);
 	tcase_add_test(tc, empty_value_for_every_key);
 	suite_add_tcase(s, tc);
 	return s;

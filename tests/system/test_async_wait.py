@@ -1,0 +1,164 @@
+"""A changing update that waits for its nameserver holds no worker thread
+(issue 2's nochg tail latency and issue 6's coalescing both rest on this):
+with a single HTTP thread, updates stuck on a hung primary do not delay
+/myip or updates of other zones, and a server stopped while they wait still
+answers them before it exits.
+
+Run: NSUPD_BIN=/path/to/nsupd /usr/bin/python3 -m pytest -q tests/system/test_async_wait.py
+"""
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from named import Named, ZoneSpec
+from nsupdlib import Nsupd
+
+OWNER = "owner"
+FAST_ZONE = "fast.nsupd.test"
+HUNG_ZONE = "hung.nsupd.test"
+UPDATE_TIMEOUT = 6
+
+
+class Hung:
+    """A TCP listener that accepts and reads UPDATE messages but never
+    answers (a hung primary). Counts the connections it accepted."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.received = 0
+        self.lock = threading.Lock()
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        self.sock.settimeout(0.05)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+                c.setblocking(False)
+                self.conns.append(c)
+            except OSError:
+                pass
+            for c in list(self.conns):
+                try:
+                    data = c.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    with self.lock:
+                        self.received += len(data)
+
+    def bytes_received(self):
+        with self.lock:
+            return self.received
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def ns(tmp_path_factory):
+    zones = [ZoneSpec(name=FAST_ZONE, algorithm="hmac-sha256"),
+             ZoneSpec(name=HUNG_ZONE, algorithm="hmac-sha256")]
+    server = Named(str(tmp_path_factory.mktemp("named-async")), zones)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def world(ns, tmp_path):
+    """nsupd with ONE worker thread; the hung zone's queries go to the real
+    named (its secondary), its updates to the hung primary."""
+    hung = Hung()
+    inst = Nsupd(tmp_path / "nsupd",
+                 dns={"resolver_timeout": 3, "update_timeout": UPDATE_TIMEOUT,
+                      "unavailable_retry": 60},
+                 extra="\n[server]\nthreads = 1\n")
+    inst.migrate()
+    inst.add_user(OWNER)
+    zf = ns.zone(FAST_ZONE)
+    inst.add_domain(FAST_ZONE, OWNER, ns.server, zf.algorithm, zf.secret)
+    zh = ns.zone(HUNG_ZONE)
+    inst.add_domain(HUNG_ZONE, OWNER, "127.0.0.1:%d" % hung.port, zh.algorithm, zh.secret,
+                    nameserver2=ns.server)
+    inst.start()
+    try:
+        yield inst, hung
+    finally:
+        inst.stop()
+        hung.close()
+
+
+def update(inst, host, ip):
+    r = requests.get(inst.url("/nic/update"), params={"hostname": host.fqdn, "myip": ip},
+                     auth=host.auth, timeout=UPDATE_TIMEOUT + 20)
+    return r.status_code, r.text.strip()
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)
+
+
+def test_waiting_updates_do_not_block_the_only_thread(world, ns):
+    inst, hung = world
+    stuck = [inst.add_host(HUNG_ZONE, OWNER, "s%d" % i) for i in range(6)]
+    fast = [inst.add_host(FAST_ZONE, OWNER, "f%d" % i) for i in range(4)]
+    with ThreadPoolExecutor(6) as ex:
+        waiting = [ex.submit(update, inst, h, "10.50.0.%d" % (i + 1))
+                   for i, h in enumerate(stuck)]
+        # The hung primary has been sent an UPDATE: the requests are waiting.
+        wait_for(lambda: hung.bytes_received() > 0, UPDATE_TIMEOUT - 1, "the hung primary")
+        assert not any(f.done() for f in waiting)
+        # Meanwhile the single worker thread serves everyone else.
+        r = requests.get(inst.url("/myip"), timeout=UPDATE_TIMEOUT + 20)
+        assert (r.status_code, r.text) == (200, "127.0.0.1")
+        for i, h in enumerate(fast):
+            assert update(inst, h, "10.60.0.%d" % (i + 1)) == (200, "good 10.60.0.%d" % (i + 1))
+            assert update(inst, h, "10.60.0.%d" % (i + 1)) == (200, "nochg 10.60.0.%d" % (i + 1))
+        # ... all of it before the first stuck update got its answer.
+        assert not any(f.done() for f in waiting), "the stuck updates ended too early"
+        for h in fast:
+            assert ns.query(h.fqdn, "A") == [update_ip(fast, h)]
+        results = [f.result() for f in waiting]
+    assert results == [(200, "dnserr")] * 6, results
+    info = inst.show(stuck[0].fqdn)
+    assert "timeout after %d ms" % (UPDATE_TIMEOUT * 1000) in (info.get("server_result_msg") or ""), info
+
+
+def update_ip(fast, h):
+    return "10.60.0.%d" % (fast.index(h) + 1)
+
+
+def test_stop_answers_waiting_updates_first(world):
+    inst, hung = world
+    stuck = [inst.add_host(HUNG_ZONE, OWNER, "t%d" % i) for i in range(3)]
+    with ThreadPoolExecutor(3) as ex:
+        waiting = [ex.submit(update, inst, h, "10.51.0.%d" % (i + 1))
+                   for i, h in enumerate(stuck)]
+        wait_for(lambda: hung.bytes_received() > 0, UPDATE_TIMEOUT - 1, "the hung primary")
+        rc = inst.stop(timeout=UPDATE_TIMEOUT + 15)
+        results = [f.result() for f in waiting]
+    assert rc == 0, inst.stderr()
+    # Every waiting client got its answer (the nameserver never did).
+    assert results == [(200, "dnserr")] * 3, results
