@@ -218,10 +218,19 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 		 * router sent a prefix for them; other services get it unless
 		 * it only named a network. */
 		unsigned netmask = ad->addr.family == 4 ? host.netmask_ipv4 : host.netmask_ipv6;
-		if (!prefix_given[ad->addr.family == 6])
+		bool want_related = !prefix_given[ad->addr.family == 6];
+		bool want_forward = !ip_is_network_address(&ad->addr, netmask);
+		/* One read instead of one per kind: most hosts have neither.
+		 * When it fails, both go ahead and report their own errors. */
+		bool related = true, forward = true;
+		if ((want_related || want_forward) &&
+		    store_followups_due(app->store, host.id, ad->addr.family, &related,
+					&forward) != NSUPD_OK)
+			related = forward = true;
+		if (want_related && related)
 			followup_related(app, &host, &domain, &ad->addr, netmask, false, &ev,
 					 req->arena);
-		if (!ip_is_network_address(&ad->addr, netmask))
+		if (want_forward && forward)
 			followup_forward(app, &host, &ad->addr);
 	}
 	dd_answer ans = dd_combine(outcomes, n, req->arena);
