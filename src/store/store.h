@@ -335,6 +335,13 @@ nsupd_err store_forward_update(store *s, const store_forward *f, bool set_passwo
 /* Deletes a configuration and its queued jobs; NOT_FOUND when missing. */
 nsupd_err store_forward_delete(store *s, int64_t id);
 
+/* Whether a good update of the host's address (family 4 or 6) has anything
+ * to follow up: an available related host, a forward configuration for that
+ * family (as store_forward_enqueue matches them). One read for both, as
+ * almost every host has neither. */
+nsupd_err store_followups_due(store *s, int64_t host_id, int family, bool *related,
+			      bool *forward);
+
 /* The queue. store_forward_enqueue adds a job for the address (family 4 or
  * 6) to every configuration of the host that gives that family to a service
  * that accepts it, due at `due`; a job of the same configuration and family

@@ -438,6 +438,29 @@ nsupd_err store_forward_delete(store *s, int64_t id)
 	"WHERE c.host_id = $1 AND ((CAST($2 AS INTEGER) = 4 AND c.give_ipv4 AND s.accept_ipv4) " \
 	"OR (CAST($2 AS INTEGER) = 6 AND c.give_ipv6 AND s.accept_ipv6))"
 
+static bool read_flags(const store_row *r, void *ctx)
+{
+	bool *flags = ctx;
+	flags[0] = r_bool(r, 0);
+	flags[1] = r_bool(r, 1);
+	return false;
+}
+
+nsupd_err store_followups_due(store *s, int64_t host_id, int family, bool *related,
+			      bool *forward)
+{
+	if (s == NULL || related == NULL || forward == NULL || (family != 4 && family != 6))
+		return NSUPD_ERR_INVALID;
+	const store_param p[] = { P_INT(host_id), P_INT(family) };
+	bool flags[2] = { false, false };
+	nsupd_err err = run1(s, "SELECT EXISTS (SELECT 1 FROM related_hosts WHERE main_host_id = $1 "
+			     "AND available), EXISTS (SELECT 1 " FORWARD_MATCH ")", p, NPARAMS(p),
+			     read_flags, flags, NULL);
+	*related = flags[0];
+	*forward = flags[1];
+	return err;
+}
+
 nsupd_err store_forward_enqueue(store *s, int64_t host_id, int family, const char *address,
 				int64_t now, int64_t due, int *queued)
 {

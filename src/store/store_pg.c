@@ -41,6 +41,8 @@
  * options or the role's settings is kept. */
 #define LOCK_TIMEOUT "5s"
 #define MAX_PARAMS 24
+/* Generic statements (store_exec) each connection keeps prepared. */
+#define STORE_PG_GEN_CACHE 64
 #define MAX_MSGS 4
 /* pg_advisory_xact_lock key of `migrate`: "nsup" in ASCII. Any other
  * process migrating the same database waits for it, whatever the schema. */
@@ -317,9 +319,25 @@ static void p_msg(struct params *p, const char *s)
 
 /* ---- the pool ---- */
 
+/* A generic statement (store_exec) prepared on one connection. The SQL
+ * is copied: callers may build it in a buffer that holds other text later. */
+struct gen_stmt {
+	char *sql;                      /* NULL: the slot is free */
+	const char *sql_ptr;            /* the caller's pointer when prepared */
+	size_t len;
+	int n_params;                   /* part of the key, as for PQexecParams */
+	unsigned name;                  /* prepared as nsupd_g<name> */
+	bool referenced;                /* clock bit: used since the hand passed */
+};
+
 struct conn {
 	PGconn *pg;
 	bool prepared[ST__COUNT];
+	/* store_exec's statements. Bounded, because store_admin.c builds SQL
+	 * at run time (its filters); clock eviction keeps the hot ones. */
+	struct gen_stmt gen[STORE_PG_GEN_CACHE];
+	int gen_hand;
+	unsigned gen_next_name;
 	struct conn *next;
 };
 
@@ -460,9 +478,21 @@ static nsupd_err conn_setup(PGconn *pg)
 		"WHERE current_setting('lock_timeout') IN ('0', '0ms')", "connection setup");
 }
 
+/* Forgets the generic statements; the server side is gone already or
+ * goes with the connection. */
+static void gen_forget_all(struct conn *c)
+{
+	for (int i = 0; i < STORE_PG_GEN_CACHE; i++) {
+		free(c->gen[i].sql);
+		c->gen[i] = (struct gen_stmt){ 0 };
+	}
+	c->gen_hand = 0;
+}
+
 static void conn_free(struct conn *c)
 {
 	PQfinish(c->pg);
+	gen_forget_all(c);
 	free(c);
 }
 
@@ -507,6 +537,7 @@ static bool conn_reset(struct conn *c, const char *what)
 {
 	PQreset(c->pg);
 	memset(c->prepared, 0, sizeof(c->prepared));
+	gen_forget_all(c);
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		char msg[256];
 		redact_message("", PQerrorMessage(c->pg), msg, sizeof(msg));
@@ -621,6 +652,15 @@ static nsupd_err borrow(struct pgs *s, struct conn **out)
 	return NSUPD_OK;
 }
 
+/* "cached plan must not change result type": a migration changed a table
+ * under a prepared statement (a column's type, say). Preparing it again
+ * is all it takes. */
+static bool stale_plan(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return state != NULL && strcmp(state, "0A000") == 0;
+}
+
 static void stmt_name(enum stmt_id id, char *buf, size_t size)
 {
 	snprintf(buf, size, "nsupd_%d", (int)id);
@@ -654,6 +694,20 @@ static nsupd_err run(struct conn *c, enum stmt_id id, const struct params *p,
 			char name[32];
 			stmt_name(id, name, sizeof(name));
 			res = PQexecPrepared(c->pg, name, p->n, p->v, NULL, NULL, 0);
+			if (attempt == 0 && res != NULL &&
+			    PQresultStatus(res) == PGRES_FATAL_ERROR && stale_plan(res)) {
+				/* A migration changed the table under it: prepare
+				 * it again (it failed, so nothing was applied). */
+				PQclear(res);
+				log_info("store: %s: table changed, preparing it again", what);
+				char cmd[48];
+				snprintf(cmd, sizeof(cmd), "DEALLOCATE %s", name);
+				c->prepared[id] = false;
+				err = exec_simple(c->pg, cmd, what);
+				if (err != NSUPD_OK)
+					return err;
+				continue;
+			}
 			err = check_result(c->pg, res, what);
 		}
 		if (err == NSUPD_OK) {
@@ -1418,13 +1472,106 @@ static nsupd_err pg_rate_prune(void *impl, int64_t before)
 	return write_any(impl, ST_RATE_PRUNE, "prune rate events", &p, NULL);
 }
 
-/* ---- generic statements (store_fwd.c) ---- */
+/* ---- generic statements (store_exec) ---- */
 
-static nsupd_err pg_exec_one(struct conn *c, store_sql *q)
+/* The cache entry holding sql with n_params parameters, or NULL. The
+ * caller's pointer is tried first (the hot path's SQL is a string
+ * constant), but only the text decides: a buffer may hold other SQL now. */
+static struct gen_stmt *gen_find(struct conn *c, const char *sql, int n_params)
+{
+	for (int i = 0; i < STORE_PG_GEN_CACHE; i++) {
+		struct gen_stmt *g = &c->gen[i];
+		if (g->sql != NULL && g->sql_ptr == sql && g->n_params == n_params &&
+		    strcmp(g->sql, sql) == 0)
+			return g;
+	}
+	size_t len = strlen(sql);
+	for (int i = 0; i < STORE_PG_GEN_CACHE; i++) {
+		struct gen_stmt *g = &c->gen[i];
+		if (g->sql != NULL && g->len == len && g->n_params == n_params &&
+		    memcmp(g->sql, sql, len) == 0) {
+			g->sql_ptr = sql;
+			return g;
+		}
+	}
+	return NULL;
+}
+
+/* A slot for a new statement: a free one, or the first the clock hand
+ * finds unused since it last passed (a statement run once, like most of
+ * store_admin.c's built SQL, goes before one that keeps being run). */
+static struct gen_stmt *gen_victim(struct conn *c)
+{
+	for (;;) {
+		struct gen_stmt *g = &c->gen[c->gen_hand];
+		c->gen_hand = (c->gen_hand + 1) % STORE_PG_GEN_CACHE;
+		if (g->sql == NULL || !g->referenced)
+			return g;
+		g->referenced = false;
+	}
+}
+
+static void gen_name(unsigned name, char *buf, size_t size)
+{
+	snprintf(buf, size, "nsupd_g%u", name);
+}
+
+/* Drops one cached statement, on the server too. Names are never reused
+ * on a connection, so a DEALLOCATE that fails leaves nothing to collide. */
+static nsupd_err gen_drop(struct conn *c, struct gen_stmt *g)
+{
+	char cmd[48] = "DEALLOCATE ";
+	gen_name(g->name, cmd + strlen(cmd), sizeof(cmd) - strlen(cmd));
+	free(g->sql);
+	*g = (struct gen_stmt){ 0 };
+	return exec_simple(c->pg, cmd, "generic statement: deallocate");
+}
+
+/* The prepared statement for q on c, preparing it on first use. The
+ * parameters are declared as PQexecParams would (their number, no types),
+ * so the server infers the same types from the SQL text as it did when
+ * every call was parsed anew: text values never decide a type. */
+static nsupd_err gen_prepare(struct conn *c, const store_sql *q, struct gen_stmt **out)
+{
+	struct gen_stmt *g = gen_find(c, q->sql, q->n_params);
+	if (g != NULL) {
+		g->referenced = true;
+		*out = g;
+		return NSUPD_OK;
+	}
+	size_t len = strlen(q->sql);
+	char *copy = malloc(len + 1);
+	if (copy == NULL)
+		return NSUPD_ERR_NOMEM;
+	memcpy(copy, q->sql, len + 1);
+	g = gen_victim(c);
+	nsupd_err err = g->sql != NULL ? gen_drop(c, g) : NSUPD_OK;
+	if (err == NSUPD_OK) {
+		unsigned name = c->gen_next_name++;
+		char buf[32];
+		gen_name(name, buf, sizeof(buf));
+		PGresult *res = PQprepare(c->pg, buf, q->sql, q->n_params, NULL);
+		err = check_result(c->pg, res, "generic statement");
+		PQclear(res);
+		if (err == NSUPD_OK)
+			*g = (struct gen_stmt){ .sql = copy, .sql_ptr = q->sql, .len = len,
+				.n_params = q->n_params, .name = name };
+	}
+	if (err != NSUPD_OK) {
+		free(copy);
+		return err;
+	}
+	*out = g;
+	return NSUPD_OK;
+}
+
+/* Runs one statement. With stale given, a failure on a stale plan sets
+ * *stale and is not logged: the caller prepares it again and retries. */
+static nsupd_err pg_exec_one(struct conn *c, store_sql *q, struct gen_stmt **stale)
 {
 	const char *v[STORE_SQL_PARAMS_MAX];
 	char num[STORE_SQL_PARAMS_MAX][24];
-	if (q->n_params > STORE_SQL_PARAMS_MAX)
+	if (q->n_params > STORE_SQL_PARAMS_MAX || q->n_params < 0)
 		return NSUPD_ERR_INVALID;
 	for (int i = 0; i < q->n_params; i++) {
 		const store_param *p = &q->params[i];
@@ -1438,8 +1585,20 @@ static nsupd_err pg_exec_one(struct conn *c, store_sql *q)
 		case STORE_P_TEXT: v[i] = p->s != NULL ? p->s : ""; break;
 		}
 	}
-	PGresult *res = PQexecParams(c->pg, q->sql, q->n_params, NULL, v, NULL, NULL, 0);
-	nsupd_err err = check_result(c->pg, res, "generic statement");
+	struct gen_stmt *g = NULL;
+	nsupd_err err = gen_prepare(c, q, &g);
+	if (err != NSUPD_OK)
+		return err;
+	char name[32];
+	gen_name(g->name, name, sizeof(name));
+	PGresult *res = PQexecPrepared(c->pg, name, q->n_params, v, NULL, NULL, 0);
+	if (stale != NULL && res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR &&
+	    stale_plan(res)) {
+		*stale = g;
+		PQclear(res);
+		return NSUPD_ERR_DB;
+	}
+	err = check_result(c->pg, res, "generic statement");
 	q->changes = 0;
 	if (err == NSUPD_OK) {
 		int rows = PQntuples(res);
@@ -1467,18 +1626,28 @@ static nsupd_err pg_exec(void *impl, store_sql *q, int n)
 	if (err != NSUPD_OK)
 		return err;
 	for (int attempt = 0;; attempt++) {
+		struct gen_stmt *stale = NULL;
 		err = n > 1 ? exec_simple(c->pg, "BEGIN", "begin") : NSUPD_OK;
 		for (int i = 0; i < n && err == NSUPD_OK; i++)
-			err = pg_exec_one(c, &q[i]);
+			err = pg_exec_one(c, &q[i], attempt == 0 ? &stale : NULL);
 		if (n > 1) {
 			if (err == NSUPD_OK)
 				err = exec_simple(c->pg, "COMMIT", "commit");
 			if (err != NSUPD_OK)
 				PQclear(PQexec(c->pg, "ROLLBACK"));
 		}
-		/* A dropped connection is re-opened once, like run(). */
-		if (err == NSUPD_OK || attempt > 0 || PQstatus(c->pg) != CONNECTION_BAD ||
-		    !conn_reset(c, "generic statement"))
+		if (err == NSUPD_OK || attempt > 0)
+			break;
+		/* Nothing was applied (a failed statement rolls back, alone
+		 * or in the transaction): prepare it again and run it all once
+		 * more. A dropped connection is re-opened once, like run(). */
+		if (stale != NULL) {
+			log_info("store: generic statement: table changed, preparing it again");
+			if (gen_drop(c, stale) != NSUPD_OK)
+				break;
+			continue;
+		}
+		if (PQstatus(c->pg) != CONNECTION_BAD || !conn_reset(c, "generic statement"))
 			break;
 	}
 	release(s, c);

@@ -308,6 +308,43 @@ START_TEST(test_concurrent_claim)
 }
 END_TEST
 
+/* store_followups_due answers what store_related_list and
+ * store_forward_enqueue would find, per family. */
+START_TEST(test_followups_due)
+{
+	int64_t h = make_host("due");
+	int64_t other = make_host("other");
+	bool rel = true, fwd = true;
+	ck_assert_int_eq(store_followups_due(st, h, 4, &rel, &fwd), NSUPD_OK);
+	ck_assert(!rel && !fwd);
+	ck_assert_int_eq(store_followups_due(st, h, 5, &rel, &fwd), NSUPD_ERR_INVALID);
+
+	/* An unavailable related host has nothing to follow. */
+	store_related r = { .main_host_id = h, .available = false };
+	snprintf(r.name, sizeof(r.name), "cam");
+	ck_assert_int_eq(store_related_add(st, &r, NULL), NSUPD_OK);
+	ck_assert_int_eq(store_followups_due(st, h, 4, &rel, &fwd), NSUPD_OK);
+	ck_assert(!rel && !fwd);
+	snprintf(r.name, sizeof(r.name), "nas");
+	r.available = true;
+	ck_assert_int_eq(store_related_add(st, &r, NULL), NSUPD_OK);
+	ck_assert_int_eq(store_followups_due(st, h, 6, &rel, &fwd), NSUPD_OK);
+	ck_assert(rel && !fwd);
+	ck_assert_int_eq(store_followups_due(st, other, 6, &rel, &fwd), NSUPD_OK);
+	ck_assert(!rel && !fwd);
+
+	/* A v4-only service: forwards for IPv4 only. */
+	int64_t s4 = add_service("v4svc", true, false);
+	add_forward(h, s4, true, true, "a.example");
+	ck_assert_int_eq(store_followups_due(st, h, 4, &rel, &fwd), NSUPD_OK);
+	ck_assert(rel && fwd);
+	ck_assert_int_eq(store_followups_due(st, h, 6, &rel, &fwd), NSUPD_OK);
+	ck_assert(rel && !fwd);
+	ck_assert_int_eq(store_followups_due(st, other, 4, &rel, &fwd), NSUPD_OK);
+	ck_assert(!rel && !fwd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fwd_store");
@@ -317,6 +354,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_related);
 	tcase_add_test(tc, test_services_and_configs);
 	tcase_add_test(tc, test_queue);
+	tcase_add_test(tc, test_followups_due);
 	tcase_add_test(tc, test_concurrent_claim);
 	suite_add_tcase(s, tc);
 #ifdef NSUPD_HAVE_PG
@@ -332,6 +370,7 @@ static Suite *suite(void)
 	tcase_add_test(pc, test_related);
 	tcase_add_test(pc, test_services_and_configs);
 	tcase_add_test(pc, test_queue);
+	tcase_add_test(pc, test_followups_due);
 	tcase_add_test(pc, test_concurrent_claim);
 	suite_add_tcase(s, pc);
 #endif

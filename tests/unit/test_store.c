@@ -80,6 +80,12 @@ static const char *pg_base_url;      /* NSUPD_TEST_PG_URL */
 static char pg_prefix[64];           /* schemas of this run: nsupdt_<parent pid>_ */
 static char pg_schema[128];          /* the running test's schema */
 
+/* One column of a generic statement's result, as text. */
+typedef struct {
+	char v[256];
+	int rows;
+} str_first;
+
 static PGconn *pg_connect(const char *url)
 {
 	PGconn *c = PQconnectdb(url);
@@ -1424,6 +1430,150 @@ START_TEST(test_pg_reconnect)
 }
 END_TEST
 
+/* ---- store_exec's prepared-statement cache (PostgreSQL) ---- */
+
+static bool first_col(const store_row *r, void *ctx)
+{
+	str_first *out = ctx;
+	snprintf(out->v, sizeof(out->v), "%s", r->ncols > 0 && r->col[0] != NULL ? r->col[0] : "NULL");
+	out->rows++;
+	return true;
+}
+
+/* Runs one generic statement; its first column of the last row, as text. */
+static str_first gen1(const char *sql, const store_param *p, int np)
+{
+	str_first out = { .v = "" };
+	store_sql q = { .sql = sql, .params = p, .n_params = np, .on_row = first_col, .ctx = &out };
+	ck_assert_msg(store_exec(st, &q, 1) == NSUPD_OK, "store_exec: %s", sql);
+	return out;
+}
+
+static long long gen_ll(const char *sql, const store_param *p, int np)
+{
+	str_first r = gen1(sql, p, np);
+	ck_assert_int_eq(r.rows, 1);
+	return strtoll(r.v, NULL, 10);
+}
+
+/* How often the store's session has run the prepared statement sql (it
+ * sees its own session: one thread borrows the same connection), -1 when
+ * that session has no such statement. */
+static long long prepared_runs(const char *sql)
+{
+	const store_param p[] = { { .type = STORE_P_TEXT, .s = sql } };
+	str_first r = gen1("SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+		"WHERE statement = $1", p, 1);
+	ck_assert_int_le(r.rows, 1);
+	return r.rows == 0 ? -1 : strtoll(r.v, NULL, 10);
+}
+
+static long long prepared_generic(void)
+{
+	return gen_ll("SELECT COUNT(*) FROM pg_prepared_statements WHERE name LIKE 'nsupd\\_g%'",
+		NULL, 0);
+}
+
+#define HOT_SQL "SELECT CAST($1 AS BIGINT) + 1"
+
+START_TEST(test_pg_exec_cache)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+
+	/* Prepared once, then only executed. */
+	for (int i = 0; i < 100; i++) {
+		const store_param p[] = { { .type = STORE_P_INT, .i = i } };
+		ck_assert_int_eq(gen_ll(HOT_SQL, p, 1), i + 1);
+	}
+	ck_assert_int_eq(prepared_runs(HOT_SQL), 100);
+
+	/* Types come from the SQL, as with PQexecParams, never from the
+	 * values of the first call: an integer, then text, then NULL for
+	 * one parameter, and the other used as a bigint. */
+	const char *typed = "SELECT COUNT(*) FROM users WHERE username = $1 OR id = CAST($2 AS BIGINT)";
+	const store_param t1[] = { { .type = STORE_P_INT, .i = 7 }, { .type = STORE_P_INT, .i = uid } };
+	const store_param t2[] = { { .type = STORE_P_TEXT, .s = "alice" }, { .type = STORE_P_NULL } };
+	const store_param t3[] = { { .type = STORE_P_TEXT, .s = "7" }, { .type = STORE_P_INT, .i = 0 } };
+	ck_assert_int_eq(gen_ll(typed, t1, 2), 1);
+	ck_assert_int_eq(gen_ll(typed, t2, 2), 1);
+	ck_assert_int_eq(gen_ll(typed, t3, 2), 0);
+	const store_param tb[] = { { .type = STORE_P_BOOL, .i = 1 } };
+	ck_assert_str_eq(gen1("SELECT CAST($1 AS BOOLEAN)", tb, 1).v, "t");
+	/* A statement that fails to prepare is not cached, and the
+	 * connection stays usable. */
+	store_sql bad = { .sql = "SELECT no_such_column FROM users" };
+	ck_assert_int_eq(store_exec(st, &bad, 1), NSUPD_ERR_DB);
+	ck_assert_int_eq(gen_ll(typed, t2, 2), 1);
+
+	/* Far more distinct texts than the cache holds, all built in one
+	 * buffer (same pointer, other SQL each time), with the hot
+	 * statement between them: every text gets its own answer, the
+	 * session keeps a bounded number, and the hot one is never evicted. */
+	char buf[128];
+	for (int i = 0; i < 200; i++) {
+		snprintf(buf, sizeof(buf), "SELECT CAST($1 AS BIGINT) + %d", 1000 + i);
+		const store_param p[] = { { .type = STORE_P_INT, .i = 5 } };
+		ck_assert_int_eq(gen_ll(buf, p, 1), 1005 + i);
+		ck_assert_int_eq(gen_ll(HOT_SQL, p, 1), 6);
+	}
+	long long kept = prepared_generic();
+	ck_assert_int_le(kept, 64);
+	ck_assert_int_ge(kept, 32);
+	ck_assert_int_eq(prepared_runs(HOT_SQL), 300);
+	snprintf(buf, sizeof(buf), "SELECT CAST($1 AS BIGINT) + %d", 1000);
+	ck_assert_int_eq(prepared_runs(buf), -1);
+	const store_param p9[] = { { .type = STORE_P_INT, .i = 9 } };
+	ck_assert_int_eq(gen_ll(buf, p9, 1), 1009);
+	ck_assert_int_eq(prepared_runs(buf), 1);
+
+	/* The server session dies (restart, fail-over): the cache goes with
+	 * it, and the statement is prepared again on the new session. */
+	kill_store_sessions();
+	ck_assert_int_eq(gen_ll(HOT_SQL, p9, 1), 10);
+	ck_assert_int_eq(prepared_runs(HOT_SQL), 1);
+	kill_store_sessions();
+	const store_param pu[] = { { .type = STORE_P_TEXT, .s = "alice" } };
+	str_first r1 = { .v = "" }, r2 = { .v = "" };
+	store_sql two[2] = {
+		{ .sql = "SELECT COUNT(*) FROM users WHERE username = $1", .params = pu,
+		  .n_params = 1, .on_row = first_col, .ctx = &r1 },
+		{ .sql = HOT_SQL, .params = p9, .n_params = 1, .on_row = first_col, .ctx = &r2 },
+	};
+	ck_assert_int_eq(store_exec(st, two, 2), NSUPD_OK);
+	ck_assert_str_eq(r1.v, "1");
+	ck_assert_str_eq(r2.v, "10");
+}
+END_TEST
+
+/* A migration that changes a column's type under a prepared statement
+ * ("cached plan must not change result type"): the statement is prepared
+ * again, for store_exec's cache and for the backend's own statements. */
+START_TEST(test_pg_exec_cache_stale_plan)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	const char *sql = "SELECT email FROM users WHERE id = CAST($1 AS BIGINT)";
+	const store_param p[] = { { .type = STORE_P_INT, .i = uid } };
+	for (int i = 0; i < 3; i++)
+		ck_assert_str_eq(gen1(sql, p, 1).v, "alice@example.org");
+	store_user u;
+	ck_assert_int_eq(store_user_get(st, uid, &u), NSUPD_OK);
+	PGconn *c = pg_connect(db_url);
+	pg_exec(c, "ALTER TABLE users ALTER COLUMN email TYPE VARCHAR(300)");
+	PQfinish(c);
+	ck_assert_str_eq(gen1(sql, p, 1).v, "alice@example.org");
+	store_sql two[2] = {
+		{ .sql = "SELECT 1" },
+		{ .sql = sql, .params = p, .n_params = 1 },
+	};
+	ck_assert_int_eq(store_exec(st, two, 2), NSUPD_OK);
+	memset(&u, 0, sizeof(u));
+	ck_assert_int_eq(store_user_get(st, uid, &u), NSUPD_OK);
+	ck_assert_str_eq(u.email, "alice@example.org");
+}
+END_TEST
+
 /* A table locked by someone else: the call gives up after the lock
  * timeout with NSUPD_ERR_DB_BUSY (as SQLite's busy timeout does), and
  * works again once the lock is gone. */
@@ -1543,6 +1693,8 @@ static Suite *store_suite(void)
 	tcase_add_test(pc, test_pg_urls);
 	tcase_add_test(pc, test_pg_concurrent_migrate);
 	tcase_add_test(pc, test_pg_reconnect);
+	tcase_add_test(pc, test_pg_exec_cache);
+	tcase_add_test(pc, test_pg_exec_cache_stale_plan);
 	tcase_add_test(pc, test_pg_invalid_utf8);
 	tcase_add_test(pc, test_pg_lock_timeout);
 	tcase_add_test(pc, test_copy_database);
