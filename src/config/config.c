@@ -488,6 +488,7 @@ static const key_def server_keys[] = {
 	NUM("threads", threads, 1, 1024),
 	NUM("max_connections", max_connections, 1, 1000000),
 	NUM("connection_timeout", connection_timeout, 1, 86400),
+	STR("reuse_port", set_bool, reuse_port),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -1183,6 +1184,7 @@ void config_defaults(nsupd_config *cfg)
 	cfg->threads = 64;
 	cfg->max_connections = 4096;
 	cfg->connection_timeout = 30;
+	cfg->reuse_port = false;
 	cfg->n_listen_tls = 0;
 	cfg->tls_certificate = strdup("");
 	cfg->tls_key = strdup("");
