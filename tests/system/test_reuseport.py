@@ -180,7 +180,7 @@ class Client(threading.Thread):
                 self.last_sent = last
                 try:
                     word = self.send(session, last)
-                except requests.ConnectionError as e:
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
                     # The instance owning the connection died: once more on
                     # a new connection, after the kernel has closed the
                     # dead process's sockets.
