@@ -504,6 +504,7 @@ static const key_def server_keys[] = {
 	STR("threads", set_threads, threads),
 	NUM("max_connections", max_connections, 1, 1000000),
 	NUM("connection_timeout", connection_timeout, 1, 86400),
+	STR("reuse_port", set_bool, reuse_port),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -1210,6 +1211,7 @@ void config_defaults(nsupd_config *cfg)
 	cfg->threads = config_default_threads();
 	cfg->max_connections = 4096;
 	cfg->connection_timeout = 30;
+	cfg->reuse_port = false;
 	cfg->n_listen_tls = 0;
 	cfg->tls_certificate = strdup("");
 	cfg->tls_key = strdup("");

@@ -51,6 +51,9 @@ typedef struct nsupd_config {
 	unsigned threads;              /* HTTP worker threads (config_default_threads) */
 	unsigned max_connections;
 	unsigned connection_timeout;   /* seconds idle before a connection is closed */
+	/* SO_REUSEPORT on every listen socket: several nsupd processes on one
+	 * host share a port and the kernel spreads new connections over them. */
+	bool reuse_port;
 	/* Native TLS: the addresses nsupd serves HTTPS on itself, with this
 	 * certificate (PEM, chain allowed) and unencrypted key; "" = none.
 	 * Either both files and at least one address, or none of them. */

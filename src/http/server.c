@@ -886,7 +886,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", line);
 }
 
-static int listen_socket(const config_listen *l, char *errbuf, size_t errsize)
+/* reuse_port: SO_REUSEPORT before bind, so other nsupd processes (same
+ * user, same option) can bind the same address and the kernel spreads new
+ * connections over all of them. Without it a port in use is an error that
+ * names the option. */
+static int listen_socket(const config_listen *l, bool reuse_port, char *errbuf, size_t errsize)
 {
 	ip_addr a;
 	if (!ip_parse(l->host, &a)) {
@@ -918,9 +922,24 @@ static int listen_socket(const config_listen *l, char *errbuf, size_t errsize)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (a.family == 6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Silently going without it would leave a second instance failing
+	 * with a misleading "address in use": fail here instead. */
+	if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+		snprintf(errbuf, errsize, "cannot set SO_REUSEPORT on a socket for %s: %s", l->host,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
-		snprintf(errbuf, errsize, "cannot listen on %s%s%s:%u: %s", a.family == 6 ? "[" : "",
-			 l->host, a.family == 6 ? "]" : "", (unsigned)l->port, strerror(errno));
+		int e = errno;
+		const char *hint = "";
+		if (e == EADDRINUSE)
+			hint = reuse_port ? " (held by a process without [server] reuse_port, "
+					    "or by another user)"
+					  : " (another process listens there; several nsupd "
+					    "instances can share it with [server] reuse_port = yes)";
+		snprintf(errbuf, errsize, "cannot listen on %s%s%s:%u: %s%s", a.family == 6 ? "[" : "",
+			 l->host, a.family == 6 ? "]" : "", (unsigned)l->port, strerror(e), hint);
 		close(fd);
 		return -1;
 	}
@@ -1280,7 +1299,7 @@ static void addr_text(const config_listen *l, char *out, size_t outsize)
 static bool add_daemon(http_server *srv, const config_listen *l, const tls_pem *pem,
 		       char *errbuf, size_t errsize)
 {
-	int fd = listen_socket(l, errbuf, errsize);
+	int fd = listen_socket(l, srv->cfg->reuse_port, errbuf, errsize);
 	if (fd < 0)
 		return false;
 	int dfd = -1;

@@ -154,12 +154,15 @@ class Nsupd:
     """One nsupd configuration (and database) with an optional running server."""
 
     def __init__(self, workdir, *, listen_v6=True, trusted_proxies="127.0.0.1/32",
-             dns=None, abuse=None, extra="", db_url=None, secret_key=None):
+             dns=None, abuse=None, extra="", db_url=None, secret_key=None, port=None,
+             reuse_port=None):
         from named import free_port
 
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
-        self.port = free_port()
+        # port: several instances given one port (with reuse_port=True)
+        # share it; reuse_port None leaves the key out (the default, no).
+        self.port = port or free_port()
         self.listen_v6 = listen_v6
         # db is the SQLite file (meaningful only when db_url is sqlite:);
         # pg_schema the PostgreSQL schema this instance created, if any.
@@ -196,6 +199,10 @@ class Nsupd:
             "[server]",
             "listen = " + listen,
             "trusted_proxies = " + trusted_proxies,
+        ]
+        if reuse_port is not None:
+            lines.append("reuse_port = " + ("yes" if reuse_port else "no"))
+        lines += [
             "",
             "[database]",
             "url = " + self.db_url,

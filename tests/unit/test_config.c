@@ -58,6 +58,7 @@ static void check_defaults(const nsupd_config *cfg)
 	ck_assert_uint_le(cfg->threads, 64);
 	ck_assert_uint_eq(cfg->max_connections, 4096);
 	ck_assert_uint_eq(cfg->connection_timeout, 30);
+	ck_assert(!cfg->reuse_port);
 	ck_assert_uint_eq(cfg->n_listen_tls, 0);
 	ck_assert_str_eq(cfg->tls_certificate, "");
 	ck_assert_str_eq(cfg->tls_key, "");
@@ -143,6 +144,7 @@ static const char full[] =
 	"threads = 4\n"
 	"max_connections = 100\n"
 	"connection_timeout = 15\n"
+	"reuse_port = yes\n"
 	"\n"
 	"[database]\n"
 	"url = sqlite:/var/lib/nsupd/db.sqlite\n"
@@ -195,6 +197,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(cfg.max_connections, 100);
 
 	ck_assert_uint_eq(cfg.connection_timeout, 15);
+	ck_assert(cfg.reuse_port);
 	ck_assert_str_eq(cfg.database_url, "sqlite:/var/lib/nsupd/db.sqlite");
 	ck_assert_str_eq(cfg.site_name, "My DynDNS");
 	ck_assert_str_eq(cfg.base_domain, "example.org");
@@ -317,6 +320,25 @@ START_TEST(error_bad_bool)
 	load_fail("[site]\nwe_have_tls =\n");
 	load_fail("[site]\nwe_have_tls = 2\n");
 	load_fail("[site]\nwe_have_tls = truee\n");
+}
+END_TEST
+
+START_TEST(reuse_port_key)
+{
+	nsupd_config cfg;
+	load_ok(&cfg, "[server]\nreuse_port = yes\n");
+	ck_assert(cfg.reuse_port);
+	config_free(&cfg);
+	load_ok(&cfg, "[server]\nreuse_port = on\nreuse_port = no\n");
+	ck_assert(!cfg.reuse_port);
+	config_free(&cfg);
+	ck_assert_str_eq(load_fail("[dns]\nttl = 60\n[server]\nreuse_port = sometimes\n"),
+			 "t.conf:4: [server] reuse_port: not a boolean (true/false, yes/no, on/off, 1/0)");
+	ck_assert_str_eq(load_fail("[server]\nreuse_port =\n"),
+			 "t.conf:2: [server] reuse_port: not a boolean (true/false, yes/no, on/off, 1/0)");
+	/* It belongs to [server] only. */
+	ck_assert_str_eq(load_fail("[site]\nreuse_port = yes\n"),
+			 "t.conf:2: [site] reuse_port: unknown key");
 }
 END_TEST
 
@@ -771,7 +793,7 @@ START_TEST(empty_value_for_every_key)
 		{ "server", "listen" }, { "server", "trusted_proxies" }, { "server", "threads" },
 		{ "server", "max_connections" }, { "server", "connection_timeout" },
 		{ "server", "listen_tls" }, { "server", "tls_certificate" }, { "server", "tls_key" },
-		{ "database", "url" }, { "site", "name" }, { "site", "base_domain" },
+		{ "server", "reuse_port" }, { "database", "url" }, { "site", "name" }, { "site", "base_domain" },
 		{ "site", "www_host" }, { "site", "www_ipv4_host" }, { "site", "www_ipv6_host" },
 		{ "site", "we_have_tls" }, { "site", "secret_key" }, { "dns", "resolver_timeout" },
 		{ "dns", "update_timeout" }, { "dns", "ttl" }, { "dns", "unavailable_retry" },
@@ -859,7 +881,7 @@ START_TEST(example_file_is_valid_and_matches_defaults)
 	text[n] = '\0';
 	static const char *const keys[] = {
 		"[server]", "\nlisten =", "\ntrusted_proxies =", "\nthreads =", "\nmax_connections =",
-		"\nconnection_timeout =", "\nlisten_tls =", "\ntls_certificate =", "\ntls_key =",
+		"\nconnection_timeout =", "\nreuse_port =", "\nlisten_tls =", "\ntls_certificate =", "\ntls_key =",
 		"[database]", "\nurl =", "[site]", "\nname =",
 		"\nbase_domain =", "\nwww_host =", "\nwww_ipv4_host =", "\nwww_ipv6_host =",
 		"\nwe_have_tls =", "\nsecret_key =", "[dns]", "\nresolver_timeout =",
@@ -1011,6 +1033,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, error_unknown_section);
 	tcase_add_test(tc, error_key_outside_section);
 	tcase_add_test(tc, error_bad_bool);
+	tcase_add_test(tc, reuse_port_key);
 	tcase_add_test(tc, error_bad_number);
 	tcase_add_test(tc, error_bad_listen);
 	tcase_add_test(tc, error_bad_prefix);
