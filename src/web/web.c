@@ -588,6 +588,10 @@ static void dispatch(void *appv, http_request *hreq, http_response *res)
 		/* A body the HTTP layer could not take (malformed, too large, not
 		 * urlencoded): the styled error page, nothing else runs. */
 		web_error(&r, hreq->form_error, NULL);
+	} else if (hreq->method_error != 0) {
+		/* A page asked with a method it does not take. */
+		web_error(&r, hreq->method_error, NULL);
+		http_add_header(res, "Allow", hreq->allow);
 	} else if (page == NULL) {
 		web_error(&r, 404, NULL);
 	} else if ((page->flags & WEB_STAFF) && !(r.logged_in && r.user.staff)) {
