@@ -87,6 +87,10 @@ def cases(n, now):
     # (label, params, expected total or None, check(rows) or None)
     return [
         ("first page (newest first)", {}, n, lambda rows: len(rows) == 50),
+        ("page 1000 (newest first)", {"page": "1000"}, n,
+         lambda rows: rows[0] == "h%06d" % (n - 999 * 50)),
+        ("last page (newest first)", {"page": str(last)}, n,
+         lambda rows: rows[-1] == "h000001"),
         ("sorted by name", {"sort": "name", "dir": "asc"}, n,
          lambda rows: rows[:2] == ["h000001", "h000002"]),
         ("sorted by name, descending", {"sort": "name", "dir": "desc"}, n,

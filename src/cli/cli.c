@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -25,6 +26,23 @@ bool cli_open_store(cli_ctx *ctx)
 	ctx->app.cfg = &ctx->cfg;
 	ctx->app.store = ctx->store;
 	return true;
+}
+
+void cli_audit(cli_ctx *ctx, const char *action, const char *object, json_t *before,
+	       json_t *after)
+{
+	char *b = before != NULL ? json_dumps(before, JSON_COMPACT) : NULL;
+	char *a = after != NULL ? json_dumps(after, JSON_COMPACT) : NULL;
+	store_audit entry = { .actor = "cli", .action = action, .object = object,
+			      .before = b, .after = a };
+	nsupd_err e = store_audit_add(ctx->store, &entry);
+	if (e != NSUPD_OK)
+		cli_error("warning: the change is done but the audit log could not be written: %s",
+			  nsupd_strerror(e));
+	free(b);
+	free(a);
+	json_decref(before);
+	json_decref(after);
 }
 
 int cli_migrate(cli_ctx *ctx, int argc, char **argv)

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "api/updater.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -24,6 +26,12 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens the database named by the configuration; on failure prints the
  * reason and returns false. */
 bool cli_open_store(cli_ctx *ctx);
+
+/* Writes an audit log entry (actor "cli"), as the administration pages do
+ * for the same change; before/after (may be NULL) are consumed. A failure
+ * is only a warning: the change itself is done. */
+void cli_audit(cli_ctx *ctx, const char *action, const char *object, json_t *before,
+	       json_t *after);
 
 int cli_migrate(cli_ctx *ctx, int argc, char **argv);
 int cli_serve(cli_ctx *ctx, int argc, char **argv);

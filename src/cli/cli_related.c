@@ -1,6 +1,8 @@
-/* nsupd host related add|delete|list and nsupd host forward add|list. */
+/* nsupd host related add|delete|list and nsupd host forward
+ * add|set|delete|list. */
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,10 @@
 	"delete FQDN NAME | list FQDN [--json]"
 #define FORWARD_USAGE \
 	"usage: nsupd host forward add FQDN --service NAME --login LOGIN --password-stdin " \
-	"[--hostname H] [--give-ipv4] [--give-ipv6] [--comment TEXT] | list FQDN [--json]"
+	"[--hostname H] [--give-ipv4] [--give-ipv6] [--comment TEXT] | " \
+	"set FQDN ID [--hostname H | --no-hostname] [--login LOGIN] [--password-stdin] " \
+	"[--give-ipv4 yes|no] [--give-ipv6 yes|no] [--comment TEXT] | delete FQDN ID | " \
+	"list FQDN [--json]"
 
 static bool find_host(cli_ctx *ctx, const char *name, store_host *h, store_domain *d)
 {
@@ -366,6 +371,177 @@ static int forward_add(cli_ctx *ctx, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* The forward ID of `host forward list` that belongs to the host FQDN: the
+ * name guards against a mistyped ID changing someone else's forward. */
+static bool find_forward(cli_ctx *ctx, const char *fqdn, const char *id_text, store_host *h,
+			 store_forward *f)
+{
+	long id;
+	if (!str_to_long(id_text, 1, LONG_MAX, &id)) {
+		cli_error("invalid forward ID '%s': give the number 'nsupd host forward list %s' "
+			  "shows", id_text, fqdn);
+		return false;
+	}
+	if (!find_host(ctx, fqdn, h, NULL))
+		return false;
+	nsupd_err e = store_forward_get(ctx->store, id, f);
+	if (e == NSUPD_OK && f->host_id != h->id)
+		e = NSUPD_ERR_NOT_FOUND;
+	if (e == NSUPD_ERR_NOT_FOUND) {
+		cli_error("host %s.%s has no forward %ld", h->name, h->domain, id);
+		return false;
+	}
+	if (e != NSUPD_OK) {
+		cli_error("cannot look up forward %ld: %s", id, nsupd_strerror(e));
+		return false;
+	}
+	return true;
+}
+
+static bool yes_no(const char *opt, const char *value, bool *out)
+{
+	if (str_to_bool(value, out))
+		return true;
+	cli_error("%s wants yes or no, not '%s'", opt, value);
+	return false;
+}
+
+static json_t *forward_json(const store_forward *f)
+{
+	return json_pack("{s:s, s:o, s:s, s:b, s:b, s:s}", "service", f->service.name,
+		"hostname", f->has_hostname ? json_string(f->hostname) : json_null(),
+		"login", f->login, "give_ipv4", f->give_ipv4, "give_ipv6", f->give_ipv6,
+		"comment", f->comment);
+}
+
+/* Changes what the owner's form (and the admin's) can change: everything
+ * but the service. Options not given keep their value. */
+static int forward_set(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hostname", required_argument, NULL, 'n' },
+		{ "no-hostname", no_argument, NULL, 'N' },
+		{ "login", required_argument, NULL, 'l' },
+		{ "password-stdin", no_argument, NULL, 'p' },
+		{ "give-ipv4", required_argument, NULL, '4' },
+		{ "give-ipv6", required_argument, NULL, '6' },
+		{ "comment", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *hostname = NULL, *login = NULL, *comment = NULL;
+	bool no_hostname = false, password_stdin = false, v4 = false, v6 = false;
+	bool set_v4 = false, set_v6 = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': hostname = optarg; break;
+		case 'N': no_hostname = true; break;
+		case 'l': login = optarg; break;
+		case 'p': password_stdin = true; break;
+		case '4':
+			if (!yes_no("--give-ipv4", optarg, &v4))
+				return CLI_USAGE;
+			set_v4 = true;
+			break;
+		case '6':
+			if (!yes_no("--give-ipv6", optarg, &v6))
+				return CLI_USAGE;
+			set_v6 = true;
+			break;
+		case 'c': comment = optarg; break;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind + 2 != argc || (hostname != NULL && no_hostname) ||
+	    (hostname == NULL && !no_hostname && login == NULL && !password_stdin && !set_v4 &&
+	     !set_v6 && comment == NULL)) {
+		cli_error(FORWARD_USAGE);
+		return CLI_USAGE;
+	}
+	store_forward f;
+	if (login != NULL && (login[0] == '\0' || strlen(login) >= sizeof(f.login))) {
+		cli_error("--login must be 1 to %zu bytes", sizeof(f.login) - 1);
+		return CLI_FAIL;
+	}
+	if (hostname != NULL && strlen(hostname) >= sizeof(f.hostname)) {
+		cli_error("--hostname is longer than %zu bytes", sizeof(f.hostname) - 1);
+		return CLI_FAIL;
+	}
+	if (comment != NULL && strlen(comment) >= sizeof(f.comment)) {
+		cli_error("--comment is longer than %zu bytes", sizeof(f.comment) - 1);
+		return CLI_FAIL;
+	}
+	store_host h;
+	if (!find_forward(ctx, argv[optind], argv[optind + 1], &h, &f))
+		return CLI_FAIL;
+	explicit_bzero(f.password, sizeof(f.password));
+	json_t *before = forward_json(&f);
+	if (hostname != NULL || no_hostname) {
+		f.has_hostname = hostname != NULL;
+		str_copy(f.hostname, hostname != NULL ? hostname : "", sizeof(f.hostname));
+	}
+	if (login != NULL)
+		str_copy(f.login, login, sizeof(f.login));
+	if (comment != NULL)
+		str_copy(f.comment, comment, sizeof(f.comment));
+	if (set_v4)
+		f.give_ipv4 = v4;
+	if (set_v6)
+		f.give_ipv6 = v6;
+	if (!f.give_ipv4 && !f.give_ipv6)
+		fprintf(stderr, "nsupd: warning: the forward gives neither IPv4 nor IPv6: nothing "
+			"will be forwarded\n");
+	else if ((f.give_ipv4 && !f.service.accept_ipv4) || (f.give_ipv6 && !f.service.accept_ipv6))
+		fprintf(stderr, "nsupd: warning: service '%s' accepts %s; the other family is "
+			"not forwarded\n", f.service.name,
+			f.service.accept_ipv4 ? "only IPv4" : f.service.accept_ipv6 ? "only IPv6" :
+			"nothing");
+	if (password_stdin && !read_password(f.password, sizeof(f.password))) {
+		json_decref(before);
+		return CLI_FAIL;
+	}
+	nsupd_err e = store_forward_update(ctx->store, &f, password_stdin);
+	explicit_bzero(f.password, sizeof(f.password));
+	if (e != NSUPD_OK) {
+		json_decref(before);
+		cli_error("cannot change forward %lld: %s", (long long)f.id, nsupd_strerror(e));
+		return CLI_FAIL;
+	}
+	json_t *after = forward_json(&f);
+	if (password_stdin)
+		json_object_set_new(after, "password", json_string("(changed)"));
+	char object[STORE_NAME_MAX * 2 + 40];
+	snprintf(object, sizeof(object), "host_config %lld %s.%s", (long long)f.id, h.name,
+		 h.domain);
+	cli_audit(ctx, "host_config.change", object, before, after);
+	return CLI_OK;
+}
+
+static int forward_delete(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 3) {
+		cli_error(FORWARD_USAGE);
+		return CLI_USAGE;
+	}
+	store_host h;
+	store_forward f;
+	if (!find_forward(ctx, argv[1], argv[2], &h, &f))
+		return CLI_FAIL;
+	explicit_bzero(f.password, sizeof(f.password));
+	/* Its queued jobs go with it (store_forward_delete). */
+	nsupd_err e = store_forward_delete(ctx->store, f.id);
+	if (e != NSUPD_OK) {
+		cli_error("cannot delete forward %lld: %s", (long long)f.id, nsupd_strerror(e));
+		return CLI_FAIL;
+	}
+	char object[STORE_NAME_MAX * 2 + 40];
+	snprintf(object, sizeof(object), "host_config %lld %s.%s", (long long)f.id, h.name,
+		 h.domain);
+	cli_audit(ctx, "host_config.delete", object, forward_json(&f), NULL);
+	return CLI_OK;
+}
+
 static json_t *json_time_or_null(int64_t t)
 {
 	if (t == 0)
@@ -443,6 +619,10 @@ int cli_host_forward(cli_ctx *ctx, int argc, char **argv)
 	if (argc >= 2) {
 		if (strcmp(argv[1], "add") == 0)
 			return forward_add(ctx, argc - 1, argv + 1);
+		if (strcmp(argv[1], "set") == 0)
+			return forward_set(ctx, argc - 1, argv + 1);
+		if (strcmp(argv[1], "delete") == 0)
+			return forward_delete(ctx, argc - 1, argv + 1);
 		if (strcmp(argv[1], "list") == 0)
 			return forward_list(ctx, argc - 1, argv + 1);
 	}

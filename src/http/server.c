@@ -711,12 +711,16 @@ static bool is_form_type(const char *ctype)
 	return next == '\0' || next == ';' || next == ' ';
 }
 
-static void allow_header(http_response *res, unsigned allow)
+static const char *allow_value(unsigned allow)
 {
 	if (allow & HTTP_GET)
-		http_add_header(res, "Allow", (allow & HTTP_POST) ? "GET, HEAD, POST" : "GET, HEAD");
-	else
-		http_add_header(res, "Allow", "POST");
+		return (allow & HTTP_POST) ? "GET, HEAD, POST" : "GET, HEAD";
+	return "POST";
+}
+
+static void allow_header(http_response *res, unsigned allow)
+{
+	http_add_header(res, "Allow", allow_value(allow));
 }
 
 /* The access callback again after http_resume: the handler's resume
@@ -802,7 +806,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	unsigned allow = 0;
 	const http_route *route = find_route(srv, url, get, post, &req, &allow);
 	enum MHD_Result ret;
-	if (route == NULL && allow != 0) {
+	if (route == NULL && allow != 0 && srv->fallback != NULL) {
+		/* The web's fallback answers with its styled page (and Allow). */
+		req.method_error = 405;
+		req.allow = allow_value(allow);
+		route = srv->fallback;
+	} else if (route == NULL && allow != 0) {
 		http_set_text(&res, 405, "method not allowed");
 		allow_header(&res, allow);
 		goto send;

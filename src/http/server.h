@@ -11,7 +11,8 @@
  *                                        not starting with '.', <= 200 bytes
  * A route lists the methods it accepts (HTTP_GET, HTTP_POST; GET implies
  * HEAD). Several routes may share a path with different methods; a path
- * that matches only routes of other methods is answered 405 with Allow.
+ * that matches only routes of other methods is answered 405 with Allow
+ * (by the fallback route's handler when there is one: see method_error).
  * Routes with flags == 0 keep the API's behaviour: GET, HEAD and POST all
  * reach the handler and a body is read and dropped.
  *
@@ -69,6 +70,11 @@ typedef struct http_request {
 	 * runs, with no form, and must answer with this status (the web
 	 * layer's styled error page instead of plain text). 0 otherwise. */
 	unsigned form_error;
+	/* 405 when the path exists but not for this method and a fallback
+	 * route ("*") is there: the request goes to the fallback, which must
+	 * answer 405 with the header Allow: <allow>. 0 and NULL otherwise. */
+	unsigned method_error;
+	const char *allow;
 	/* Private to the server (http_defer). */
 	void *server_state;
 	/* In a resume handler: the ctx given to http_defer. */

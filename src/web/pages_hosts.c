@@ -546,9 +546,17 @@ static size_t lenient_addrs(web_req *r, const char *myip, dd_addr *out, size_t m
 	return n;
 }
 
+/* The host page's buttons POST; the original's GET (spec 2.8, A18-A22)
+ * works too, with the parameters in the query (web.c guards it with
+ * WEB_UNSAFE_GET). */
+static const char *nic_param(const web_req *r, const char *name)
+{
+	return r->http->post ? web_form(r, name) : web_query(r, name);
+}
+
 static void nic_answer(web_req *r, enum dd_word word, const char *body)
 {
-	const char *next = web_form(r, "next");
+	const char *next = nic_param(r, "next");
 	if (next != NULL && next[0] != '\0') {
 		/* A form post without JavaScript: back to the page, with the
 		 * answer as a message. */
@@ -564,7 +572,7 @@ static void nic_answer(web_req *r, enum dd_word word, const char *body)
 
 static void nic_authorized(web_req *r, bool delete_request)
 {
-	const char *hostname = web_form(r, "hostname");
+	const char *hostname = nic_param(r, "hostname");
 	char fqdn[FQDN_MAX + 1];
 	store_host h;
 	if (hostname == NULL || !fqdn_normalize(hostname, fqdn, sizeof(fqdn)) ||
@@ -581,18 +589,20 @@ static void nic_authorized(web_req *r, bool delete_request)
 		return;
 	}
 	dd_addr addrs[DD_MAX_ADDRS];
-	size_t n = lenient_addrs(r, web_form(r, "myip"), addrs, DD_MAX_ADDRS);
+	size_t n = lenient_addrs(r, nic_param(r, "myip"), addrs, DD_MAX_ADDRS);
 	if (n == 0) {
 		addrs[0] = (dd_addr){ .addr = r->http->client, .prefix_len = -1 };
 		ip_format(&addrs[0].addr, addrs[0].text);
 		n = 1;
 	}
+	/* HEAD answers like GET and changes nothing (as HEAD /nic/update). */
+	const bool dry_run = r->http->head;
 	store_host_event ev = { .now = r->now };
 	dd_outcome outcomes[DD_MAX_ADDRS];
 	for (size_t i = 0; i < n; i++) {
 		outcomes[i] = updater_apply(r->app, &h, &d, &addrs[i], delete_request, r->http->tls,
-					    false, &ev, r->a);
-		if (delete_request || outcomes[i].word != DD_GOOD)
+					    dry_run, &ev, r->a);
+		if (dry_run || delete_request || outcomes[i].word != DD_GOOD)
 			continue;
 		unsigned netmask = addrs[i].addr.family == 4 ? h.netmask_ipv4 : h.netmask_ipv6;
 		followup_related(r->app, &h, &d, &addrs[i].addr, netmask, false, &ev, r->a);
@@ -602,7 +612,7 @@ static void nic_authorized(web_req *r, bool delete_request)
 	dd_answer ans = dd_combine(outcomes, n, r->a);
 	if (ans.client_fault)
 		ev.client_faults++;
-	e = store_host_record(r->app->store, h.id, &ev);
+	e = dry_run ? NSUPD_OK : store_host_record(r->app->store, h.id, &ev);
 	if (e != NSUPD_OK) {
 		log_error("web: host %s: recording the result: %s", fqdn, nsupd_strerror(e));
 		nic_answer(r, DD_911, dd_word_text(DD_911));
@@ -650,8 +660,10 @@ static const web_page pages[] = {
 	{ "/host/<int>/delete/", HTTP_POST, WEB_LOGIN, host_delete_post },
 	{ "/generate_secret/<int>/", HTTP_GET, WEB_LOGIN, generate_secret_get },
 	{ "/generate_secret/<int>/", HTTP_POST, WEB_LOGIN, generate_secret_post },
-	{ "/nic/update_authorized", HTTP_POST, WEB_LOGIN, nic_update_authorized },
-	{ "/nic/delete_authorized", HTTP_POST, WEB_LOGIN, nic_delete_authorized },
+	{ "/nic/update_authorized", HTTP_GET | HTTP_POST, WEB_LOGIN | WEB_UNSAFE_GET,
+	  nic_update_authorized },
+	{ "/nic/delete_authorized", HTTP_GET | HTTP_POST, WEB_LOGIN | WEB_UNSAFE_GET,
+	  nic_delete_authorized },
 	{ "/update", HTTP_GET, 0, browser_updater },
 };
 

@@ -207,7 +207,23 @@ bool web_is_local_path(const char *t)
 		if (c < 0x20 || c == 0x7f || c == '\\')
 			return false;
 	}
-	return strstr(t, "//") == NULL && strlen(t) < 2000;
+	if (strstr(t, "//") != NULL || strlen(t) >= 2000)
+		return false;
+	/* The path part: no escapes or dot segments (no page needs them, and
+	 * the browser would resolve them into another path than the one
+	 * checked here), and no page whose GET changes something. */
+	size_t plen = strcspn(t, "?#");
+	for (size_t i = 0; i < plen; i++)
+		if (t[i] == '%' || (t[i] == '/' && t[i + 1] == '.'))
+			return false;
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+		for (size_t j = 0; j < modules[i]->n_pages; j++) {
+			const web_page *p = &modules[i]->pages[j];
+			if ((p->flags & WEB_UNSAFE_GET) && strlen(p->path) == plen &&
+			    strncmp(p->path, t, plen) == 0)
+				return false;
+		}
+	return true;
 }
 
 /* Security headers of every page answer. */
@@ -493,6 +509,39 @@ static bool same_origin(const web_req *r)
 	return strcasecmp(p + 3, host) == 0;
 }
 
+/* true when url ("scheme://authority[/...]") names this request's Host. */
+static bool url_names_host(const web_req *r, const char *url)
+{
+	const char *host = http_header(r->http, "Host");
+	const char *p = strstr(url, "://");
+	if (host == NULL || p == NULL)
+		return false;
+	p += 3;
+	size_t n = strcspn(p, "/?#");
+	return n == strlen(host) && strncasecmp(p, host, n) == 0;
+}
+
+/* A GET that changes something (WEB_UNSAFE_GET) carries no token, so the
+ * browser's word on where it came from is all there is. SameSite=Lax
+ * cookies still go with a top-level navigation from another site (a link,
+ * a GET form, window.location), and "same-site" includes every host name
+ * under the base domain, which users control: only "same-origin" and
+ * "none" (typed, bookmarked) pass. Browsers without Sec-Fetch-Site
+ * (before 2020-2023) fall back to Origin and Referer when sent; clients
+ * that send none of them (scripts with a session cookie) pass, as in the
+ * original. */
+static bool get_from_this_origin(const web_req *r)
+{
+	const char *site = http_header(r->http, "Sec-Fetch-Site");
+	if (site != NULL)
+		return strcasecmp(site, "same-origin") == 0 || strcasecmp(site, "none") == 0;
+	const char *origin = http_header(r->http, "Origin");
+	if (origin != NULL && !url_names_host(r, origin))
+		return false;
+	const char *referer = http_header(r->http, "Referer");
+	return referer == NULL || url_names_host(r, referer);
+}
+
 static void begin_request(web_req *r, nsupd_app *app, http_request *hreq, http_response *res)
 {
 	memset(r, 0, sizeof(*r));
@@ -539,6 +588,10 @@ static void dispatch(void *appv, http_request *hreq, http_response *res)
 		/* A body the HTTP layer could not take (malformed, too large, not
 		 * urlencoded): the styled error page, nothing else runs. */
 		web_error(&r, hreq->form_error, NULL);
+	} else if (hreq->method_error != 0) {
+		/* A page asked with a method it does not take. */
+		web_error(&r, hreq->method_error, NULL);
+		http_add_header(res, "Allow", hreq->allow);
 	} else if (page == NULL) {
 		web_error(&r, 404, NULL);
 	} else if ((page->flags & WEB_STAFF) && !(r.logged_in && r.user.staff)) {
@@ -552,12 +605,18 @@ static void dispatch(void *appv, http_request *hreq, http_response *res)
 			      "Please enable cookies, reload the page and try again.") :
 			_(&r, "The form was not sent from this site (CSRF check failed). "
 			      "Please reload the page and try again."));
+	} else if (!hreq->post && (page->flags & WEB_UNSAFE_GET) && !get_from_this_origin(&r)) {
+		web_error(&r, 403, _(&r, "This request was not sent from this site. "
+				       "Please use the buttons on the host page."));
 	} else if ((page->flags & (WEB_LOGIN | WEB_STAFF)) && !r.logged_in) {
 		const char *qs = http_query_string(hreq);
 		char *next = arena_printf(r.a, "%s%s%s", hreq->path, qs[0] ? "?" : "", qs);
 		char *enc = url_encode(r.a, next != NULL ? next : "/");
 		char *loc = enc != NULL ? arena_printf(r.a, "/accounts/login/?next=%s", enc) : NULL;
-		web_redirect(&r, loc != NULL ? loc : "/accounts/login/");
+		/* No ?next= to a WEB_UNSAFE_GET page: after the login it would
+		 * run the request (the login page would drop it anyway). */
+		web_redirect(&r, loc != NULL && !(page->flags & WEB_UNSAFE_GET) ? loc :
+			     "/accounts/login/");
 	} else if ((page->flags & WEB_STAFF) && !r.user.staff) {
 		web_error(&r, 404, NULL);
 	} else {

@@ -9,6 +9,8 @@
  *   - every POST is CSRF-checked (form field `csrfmiddlewaretoken` against
  *     the session's token, and Origin, when sent, against Host) before the
  *     handler runs: a failure is a 403 page;
+ *   - a GET of a WEB_UNSAFE_GET page must come from this origin (see the
+ *     flag);
  *   - WEB_LOGIN pages send anonymous users to /accounts/login/?next=PATH;
  *   - every answer gets X-Frame-Options, X-Content-Type-Options,
  *     Referrer-Policy, Content-Security-Policy and Cache-Control: no-store
@@ -78,12 +80,18 @@ enum {
 	WEB_LOGIN = 1u << 0,         /* anonymous users are sent to the login page */
 	WEB_STAFF = 1u << 1,         /* staff only: everyone else, anonymous users
 	                              * included, gets 404 (checked before CSRF) */
+	WEB_UNSAFE_GET = 1u << 2,    /* a GET that changes something (the original's
+	                              * /nic/update_authorized): refused (403) when
+	                              * the browser says it came from another
+	                              * origin (Sec-Fetch-Site, else Origin and
+	                              * Referer), and never a login or ?next=
+	                              * redirect target. Exact paths only. */
 };
 
 typedef struct web_page {
 	const char *path;            /* pattern as in http/server.h: "/host/<int>/" */
 	unsigned methods;            /* HTTP_GET, HTTP_POST or both */
-	unsigned flags;              /* WEB_LOGIN, WEB_STAFF */
+	unsigned flags;              /* WEB_LOGIN, WEB_STAFF, WEB_UNSAFE_GET */
 	web_handler handler;
 } web_page;
 
@@ -128,7 +136,9 @@ int64_t web_path_int(const web_req *r, size_t n);
 /* The n-th <name> of the route pattern. */
 const char *web_path_name(const web_req *r, size_t n);
 /* true when target is a safe local redirect target: starts with a single
- * '/', no "//", no backslash, no scheme, no control characters. */
+ * '/', no "//", no backslash, no scheme, no control characters; and its
+ * path has no '%' or dot segment and is no WEB_UNSAFE_GET page (a redirect
+ * there, after a login, would be a same-origin request the attacker chose). */
 bool web_is_local_path(const char *target);
 
 /* ---- i18n ---- */

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import OWNER, setup_domains
 from named import free_port
-from nsupdlib import Nsupd, answer, zone_for
+from nsupdlib import Nsupd, answer, psql, zone_for
 
 A = "A"
 PASSWORD = "s3cret-Pa55word-for-the-other-service"
@@ -277,3 +277,158 @@ def test_cli_contract(nsupd, host):
     assert set(f[0]) == {"id", "service", "server", "path", "tls", "accept_ipv4", "accept_ipv6",
                          "hostname", "login", "give_ipv4", "give_ipv6", "comment", "pending",
                          "last"}
+
+
+def audit_log(inst):
+    """(action, object, before, after) of the audit log, oldest first."""
+    sql = "SELECT action, object, before_data, after_data FROM audit_log ORDER BY id"
+    if inst.db_url.startswith("sqlite:"):
+        import sqlite3
+        con = sqlite3.connect(inst.db, timeout=30)
+        try:
+            rows = con.execute(sql).fetchall()
+        finally:
+            con.close()
+    else:
+        rows = [tuple(line.split("|")) for line in
+                psql(sql.replace("before_data, after_data",
+                             "coalesce(before_data, ''), coalesce(after_data, '')"),
+                     inst.db_url).splitlines()]
+    return [(a, o, json.loads(b) if b else None, json.loads(af) if af else None)
+            for a, o, b, af in rows]
+
+
+def test_cli_forward_set_and_delete(instance, stub_factory):
+    """`host forward set/delete`: the worker sends what was changed, and a
+    deleted forward sends nothing."""
+    stub = stub_factory([(200, "good")])
+    inst = instance().start()
+    host = inst.add_host(zone_for("hmac-sha512"), OWNER)
+    other = inst.add_host(zone_for("hmac-sha512"), OWNER)
+    inst.cli("service", "add", "stub", "--server", "127.0.0.1:%d" % stub.port, "--no-tls",
+             "--accept-ipv4", "--accept-ipv6")
+    add_forward(inst, host, "stub", "old-login", "--give-ipv4", "--hostname", "old.example")
+    add_forward(inst, other, "stub", "other-login", "--give-ipv4")
+    fid = forwards(inst, host)[0]["id"]
+    other_id = forwards(inst, other)[0]["id"]
+
+    # Usage errors change nothing.
+    for args, why in [((fid,), "usage"),                               # no option
+                      (("x", "--comment", "c"), "invalid forward ID"),
+                      ((other_id, "--comment", "c"), "has no forward %d" % other_id),
+                      ((fid, "--give-ipv4", "maybe"), "wants yes or no"),
+                      ((fid, "--hostname", "h", "--no-hostname"), "usage"),
+                      ((fid, "--login", ""), "--login must be")]:
+        p = inst.run("host", "forward", "set", host.fqdn, *args)
+        assert p.returncode != 0 and why in p.stderr, (args, p.stderr)
+    assert forwards(inst, other)[0]["comment"] == ""
+
+    p = inst.run("host", "forward", "set", host.fqdn, fid, "--login", "new-login",
+                 "--password-stdin", "--no-hostname", "--give-ipv6", "yes", "--comment",
+                 "moved", input="new-Pa55word\n")
+    assert p.returncode == 0, p.stderr
+    f = forwards(inst, host)[0]
+    assert (f["login"], f["hostname"], f["give_ipv4"], f["give_ipv6"], f["comment"]) == \
+        ("new-login", None, True, True, "moved")
+    assert "new-Pa55word" not in json.dumps(f)
+    assert answer(inst.update(host, {"myip": "192.0.2.67"})) == "good 192.0.2.67"
+    wait_for(lambda: stub.requests, what="the forward")
+    req = stub.requests[0]
+    assert req["auth"] == "Basic " + base64.b64encode(b"new-login:new-Pa55word").decode()
+    assert req["query"] == [("myip", "192.0.2.67")]   # --no-hostname: none sent
+
+    # Options not given keep their value; the password too.
+    inst.cli("host", "forward", "set", host.fqdn, str(fid), "--hostname", "new.example",
+             "--give-ipv4", "no")
+    f = forwards(inst, host)[0]
+    assert (f["login"], f["hostname"], f["give_ipv4"], f["give_ipv6"], f["comment"]) == \
+        ("new-login", "new.example", False, True, "moved")
+    assert answer(inst.update(host, {"myip": "192.0.2.68"})) == "good 192.0.2.68"
+    assert answer(inst.update(host, {"myip": "2001:db8::68"})) == "good 2001:db8::68"
+    wait_for(lambda: len(stub.requests) >= 2, what="the second forward")
+    time.sleep(1)
+    assert len(stub.requests) == 2    # IPv4 is no longer given
+    req = stub.requests[1]
+    assert req["auth"] == "Basic " + base64.b64encode(b"new-login:new-Pa55word").decode()
+    assert req["query"] == [("hostname", "new.example"), ("myip", "2001:db8::68")]
+
+    # Delete: gone from the list, nothing sent any more; the other host's stays.
+    p = inst.run("host", "forward", "delete", host.fqdn, str(other_id))
+    assert p.returncode != 0 and "has no forward" in p.stderr
+    inst.cli("host", "forward", "delete", host.fqdn, str(fid))
+    assert forwards(inst, host) == []
+    p = inst.run("host", "forward", "delete", host.fqdn, str(fid))
+    assert p.returncode != 0 and "has no forward" in p.stderr
+    assert answer(inst.update(host, {"myip": "2001:db8::69"})) == "good 2001:db8::69"
+    time.sleep(1.5)
+    assert len(stub.requests) == 2
+    assert [f["id"] for f in forwards(inst, other)] == [other_id]
+
+    # Both changes are in the audit log, without the password.
+    log = [e for e in audit_log(inst) if e[0].startswith("host_config.")]
+    assert [(a, o) for a, o, _, _ in log] == [
+        ("host_config.change", "host_config %d %s" % (fid, host.fqdn)),
+        ("host_config.change", "host_config %d %s" % (fid, host.fqdn)),
+        ("host_config.delete", "host_config %d %s" % (fid, host.fqdn))]
+    assert log[0][2]["login"] == "old-login" and log[0][3]["login"] == "new-login"
+    assert log[0][3]["password"] == "(changed)" and "password" not in log[1][3]
+    assert "new-Pa55word" not in json.dumps(log) and PASSWORD not in json.dumps(log)
+
+
+def test_cli_service_set_and_delete(instance, stub_factory):
+    first = stub_factory([(200, "good")])
+    second = stub_factory([(200, "good")])
+    inst = instance().start()
+    host = inst.add_host(zone_for("hmac-sha512"), OWNER)
+    inst.cli("service", "add", "svc", "--server", "127.0.0.1:%d" % first.port, "--no-tls",
+             "--accept-ipv4")
+    inst.cli("service", "add", "taken", "--server", "x.example")
+    add_forward(inst, host, "svc", "l", "--give-ipv4")
+
+    for args, why in [(("svc",), "usage"),
+                      (("nope", "--comment", "c"), "no service 'nope'"),
+                      (("svc", "--server", "http://x/"), "invalid --server"),
+                      (("svc", "--path", "nic"), "invalid --path"),
+                      (("svc", "--tls", "maybe"), "wants yes or no"),
+                      (("svc", "--comment", "a", "--comment", "b"), "--comment given twice"),
+                      (("svc", "--name", "taken"), "already exists"),
+                      (("svc", "--name", ""), "invalid --name")]:
+        p = inst.run("service", "set", *args)
+        assert p.returncode != 0 and why in p.stderr, (args, p.stderr)
+
+    inst.cli("service", "set", "svc", "--name", "moved", "--server",
+             "127.0.0.1:%d" % second.port, "--path", "/v3/update", "--comment", "new home")
+    services = {s["name"]: s for s in json.loads(inst.cli("service", "list", "--json"))}
+    assert "svc" not in services
+    assert services["moved"] == {"name": "moved", "server": "127.0.0.1:%d" % second.port,
+                                 "path": "/v3/update", "tls": False, "accept_ipv4": True,
+                                 "accept_ipv6": False, "comment": "new home"}
+    # The host's forward follows the service (it refers to it, not a copy).
+    f = forwards(inst, host)[0]
+    assert (f["service"], f["path"]) == ("moved", "/v3/update")
+    assert answer(inst.update(host, {"myip": "192.0.2.70"})) == "good 192.0.2.70"
+    wait_for(lambda: second.requests, what="the forward to the new server")
+    assert second.requests[0]["path"] == "/v3/update" and first.requests == []
+    p = inst.run("service", "set", "moved", "--accept-ipv4", "no")
+    assert p.returncode == 0 and "accepts neither" in p.stderr
+
+    # In use: only with --force, and the forwards go with it.
+    p = inst.run("service", "delete", "moved")
+    assert p.returncode != 0 and "used by 1 host configuration;" in p.stderr
+    assert len(forwards(inst, host)) == 1
+    p = inst.run("service", "delete")
+    assert p.returncode == 2
+    inst.cli("service", "delete", "moved", "--force")
+    assert forwards(inst, host) == []
+    names = [s["name"] for s in json.loads(inst.cli("service", "list", "--json"))]
+    assert names == ["taken"]
+    inst.cli("service", "delete", "taken")     # unused: no --force needed
+    assert json.loads(inst.cli("service", "list", "--json")) == []
+    p = inst.run("service", "delete", "taken")
+    assert p.returncode != 0 and "no service 'taken'" in p.stderr
+
+    log = [e for e in audit_log(inst) if e[0].startswith("service.")]
+    assert [a for a, _, _, _ in log] == ["service.change", "service.change", "service.delete",
+                                         "service.delete"]
+    assert log[0][2]["name"] == "svc" and log[0][3]["name"] == "moved"
+    assert log[0][1].endswith(" moved") and log[2][2]["host_configs"] == 1

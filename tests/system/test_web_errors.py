@@ -1,4 +1,4 @@
-"""Custom error pages (issue 3): 400, 403, 404 and 500 are the site's own
+"""Custom error pages (issue 3): 400, 403, 404, 405 and 500 are the site's own
 styled pages (the base layout with Bootstrap, the navigation and the
 security headers), in the visitor's language, never with internal details
 or a stack trace; the API paths keep answering plain text.
@@ -56,7 +56,7 @@ def assert_error_page(r, status, heading, lang="en"):
 
 
 def test_error_templates_exist_and_share_the_layout():
-    for status in (400, 403, 404, 500):
+    for status in (400, 403, 404, 405, 500):
         path = os.path.join(TEMPLATES, "errors", "%d.html" % status)
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -98,6 +98,33 @@ def test_403_csrf_failure(world):
     # The refused forms changed nothing.
     page = c.get("/host/%d/" % world.host_id).text
     assert "no token" not in page and "bad token" not in page
+
+
+def test_405_wrong_method(world):
+    """A page asked with a method it does not take: the styled page with
+    Allow, before the CSRF check (there is no form to check)."""
+    anon = client(world.inst)
+    r = anon.post("/about/", {"x": "1"}, token=False)
+    assert_error_page(r, 405, "Method not allowed")
+    assert r.headers["Allow"] == "GET, HEAD"
+    r = anon.get("/accounts/logout/")
+    assert_error_page(r, 405, "Method not allowed")
+    assert r.headers["Allow"] == "POST"
+    # In the visitor's language, logged in (with the user's navigation).
+    c = client(world.inst, ALICE, lang="de")
+    r = c.post("/host/%d/delete/x/" % world.host_id, {}, token=False)
+    assert r.status_code == 404
+    r = c.post("/overview/", {"comment": "x"}, token=False)
+    page = assert_error_page(r, 405, "Methode nicht erlaubt", "de")
+    assert 'href="/overview/"' in page
+    assert r.headers["Allow"] == "GET, HEAD"
+    # HEAD gets the status and headers.
+    r = c.s.head(c.url("/accounts/logout/"), allow_redirects=False, timeout=30)
+    assert r.status_code == 405 and r.headers["Allow"] == "POST"
+    # Static files are part of the site too.
+    r = anon.post("/static/nsupd.css", {}, token=False)
+    assert_error_page(r, 405, "Method not allowed")
+    assert r.headers["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("body,ctype,status,heading", [

@@ -173,10 +173,12 @@ def test_post_without_csrf_token_is_refused(site):
     assert comment_of(c, hid) == ""
 
 
-def test_authorized_variants_are_post_only(site):
-    c = client(site)
-    assert c.get("/nic/update_authorized").status_code == 405
-    assert c.get("/nic/delete_authorized").status_code == 405
+def test_authorized_get_anonymous_goes_to_login_without_next(site):
+    # A18. No ?next= back to it: after the login it would run the update.
+    r = WebClient(site).get("/nic/update_authorized?hostname=x.%s&myip=192.0.2.1" % PUBLIC_ZONE)
+    assert r.status_code == 302 and r.headers["Location"] == "/accounts/login/", r.headers
+    r = WebClient(site).get("/nic/delete_authorized")
+    assert r.status_code == 302 and r.headers["Location"] == "/accounts/login/", r.headers
 
 
 # --- adding ----------------------------------------------------------------------------
@@ -513,6 +515,91 @@ def test_update_and_delete_authorized(site, named):
     assert named.query(fqdn, "AAAA") == []
     info = site.show(fqdn)
     assert info["client_faults"] == 1 and info["server_faults"] == 0
+
+
+def test_authorized_get_as_the_original(site, named):
+    """A19-A22, A26: the original answers GET with the query's parameters."""
+    c = client(site)
+    hid, fqdn, _ = add_host(c)
+    bob_hid, bob_fqdn, _ = add_host(client(site, "bob"))
+    r = c.get("/nic/update_authorized")
+    assert (r.status_code, r.text) == (200, "nohost")
+    assert r.headers["Content-Type"].startswith("text/plain")
+    r = c.get("/nic/update_authorized", params={"hostname": fqdn})
+    assert r.status_code == 200 and r.text in ("good 127.0.0.1", "nochg 127.0.0.1"), r.text
+    r = c.get("/nic/update_authorized", params={"hostname": fqdn, "myip": "192.0.2.71"})
+    assert (r.status_code, r.text) == (200, "good 192.0.2.71")
+    assert named.query(fqdn, "A") == ["192.0.2.71"]
+    r = c.get("/nic/update_authorized", params={"hostname": bob_fqdn, "myip": "192.0.2.71"})
+    assert (r.status_code, r.text) == (200, "nohost")
+    assert named.query(bob_fqdn, "A") == ["127.0.0.1"]
+    r = c.get("/nic/update_authorized", params={"hostname": fqdn, "myip": "2001:db8::71"})
+    assert r.text == "good 2001:db8::71"
+    # HEAD answers like GET and changes nothing.
+    r = c.s.head(site.url("/nic/update_authorized"), params={"hostname": fqdn,
+                 "myip": "192.0.2.72"}, allow_redirects=False, timeout=30)
+    assert r.status_code == 200
+    assert named.query(fqdn, "A") == ["192.0.2.71"]
+    r = c.get("/nic/delete_authorized", params={"hostname": fqdn, "myip": "0.0.0.0"})
+    assert r.text == "deleted A"
+    r = c.get("/nic/delete_authorized", params={"hostname": fqdn, "myip": "::"})
+    assert r.text == "deleted AAAA"
+    assert named.query(fqdn, "A") == [] and named.query(fqdn, "AAAA") == []
+    # next= works as with the form post, and only to local paths.
+    r = c.get("/nic/update_authorized", params={"hostname": fqdn, "myip": "192.0.2.73",
+                                                "next": "/host/%d/" % hid})
+    assert r.status_code == 302 and r.headers["Location"] == "/host/%d/" % hid
+    assert "good 192.0.2.73" in c.get("/host/%d/" % hid).text
+
+
+def test_authorized_get_from_another_site_is_refused(site, named):
+    c = client(site)
+    hid, fqdn, _ = add_host(c)
+    url = "/nic/update_authorized?hostname=%s&myip=192.0.2.74" % fqdn
+    own = site.url("/host/%d/" % hid)
+    refused = [{"Sec-Fetch-Site": "cross-site"},
+               # Hosts under the base domain are users' hosts: same-site
+               # is not enough.
+               {"Sec-Fetch-Site": "same-site"},
+               {"Origin": "http://evil.example"},
+               {"Referer": "http://evil.example/page"},
+               # The Host must be the whole authority, not a prefix.
+               {"Referer": own.split("/host/")[0] + ".evil.example/x"}]
+    for headers in refused:
+        r = c.get(url, headers=headers)
+        assert r.status_code == 403, (headers, r.status_code)
+        assert "<html" in r.text and "not sent from this site" in r.text
+        r = c.get(url.replace("update_", "delete_").replace("192.0.2.74", "0.0.0.0"),
+                  headers=headers)
+        assert r.status_code == 403, headers
+    assert named.query(fqdn, "A") == ["127.0.0.1"]
+    # Same origin, typed in, or a client that says nothing: as the original.
+    for i, headers in enumerate([{"Sec-Fetch-Site": "same-origin"},
+                                 {"Sec-Fetch-Site": "none"},
+                                 {"Referer": own},
+                                 {"Sec-Fetch-Site": "same-origin", "Referer": own}, {}]):
+        ip = "192.0.2.%d" % (80 + i)
+        r = c.get(url.replace("192.0.2.74", ip), headers=headers)
+        assert (r.status_code, r.text) == (200, "good " + ip), headers
+    assert named.query(fqdn, "A") == ["192.0.2.84"]
+
+
+def test_login_does_not_redirect_to_an_unsafe_get(site, named):
+    c = client(site)
+    hid, fqdn, _ = add_host(c)
+    target = "/nic/update_authorized?hostname=%s&myip=192.0.2.75" % fqdn
+    for next_ in (target, target.replace("update_", "delete_"),
+                  target.replace("update_authorized", "update%5Fauthorized"),
+                  "/./" + target[1:], "/x/.." + target, "/nic/update_authorized"):
+        r = WebClient(site).login("alice", PASSWORD, next_=next_)
+        assert r.headers["Location"] == "/overview/", (next_, r.headers["Location"])
+        # Already logged in: the login page's GET redirect drops it too.
+        r = c.get("/accounts/login/", params={"next": next_})
+        assert r.status_code == 302 and r.headers["Location"] == "/overview/", next_
+    assert named.query(fqdn, "A") == ["127.0.0.1"]
+    # Ordinary targets still work.
+    r = WebClient(site).login("alice", PASSWORD, next_="/host/%d/?x=1" % hid)
+    assert r.headers["Location"] == "/host/%d/?x=1" % hid
 
 
 def test_authorized_refuses_other_hosts(site, named):

@@ -226,6 +226,89 @@ START_TEST(test_list_search_filter_sort_page)
 }
 END_TEST
 
+/* Pages of every size, in every sort order, with and without a search
+ * (which makes the inner page query join the other tables), concatenate
+ * to the one big page: the page's rows are picked by a narrow inner query
+ * and then read (store_admin.c), and both must agree on the order, ties
+ * included. The counting columns are right on a deep page too. */
+START_TEST(test_paging_is_consistent)
+{
+	fill();
+	/* Ties: groups of equal client_faults; one host with two related
+	 * hosts (the count column on a deep page). */
+	for (int i = 0; i < 30; i++) {
+		store_admin_set set = { "client_faults", NULL, i % 4 };
+		ck_assert_int_eq(store_admin_update(st, STORE_ADM_HOST, ids[i], &set, 1),
+				 NSUPD_OK);
+	}
+	for (int i = 0; i < 2; i++) {
+		store_related rel = { .main_host_id = ids[3], .available = true, .created = T0 };
+		snprintf(rel.name, sizeof(rel.name), "rel%d", i);
+		ck_assert_int_eq(store_related_add(st, &rel, NULL), NSUPD_OK);
+	}
+	static const char *const keys[] = { "id", "name", "domain", "owner", "created",
+		"client_faults", "last_update_ipv4", "staleness", NULL };
+	static const char *const searches[] = { NULL, "example" };
+	static struct rows all, page;
+	for (int k = 0; keys[k] != NULL; k++)
+		for (int desc = 0; desc < 2; desc++)
+			for (int sr = 0; sr < 2; sr++) {
+				store_admin_query q = { .kind = STORE_ADM_HOST, .limit = 1000,
+					.sort = keys[k], .desc = desc, .search = searches[sr] };
+				all.want = "related";
+				ck_assert_int_eq(list(&q, &all), 31);
+				ck_assert_int_eq(all.n, 31);
+				for (int size = 1; size <= 8; size += 3) {
+					int seen = 0;
+					q.limit = size;
+					for (q.offset = 0; q.offset < 31; q.offset += size) {
+						page.want = "related";
+						ck_assert_int_eq(list(&q, &page), 31);
+						for (int i = 0; i < page.n; i++, seen++) {
+							ck_assert_msg(strcmp(page.names[i],
+								all.names[seen]) == 0,
+								"sort %s desc %d search %s size %d: row "
+								"%d is %s, not %s", keys[k], desc,
+								searches[sr] ? searches[sr] : "-", size,
+								seen, page.names[i], all.names[seen]);
+							ck_assert_str_eq(page.col[i], all.col[seen]);
+						}
+					}
+					ck_assert_int_eq(seen, 31);
+				}
+			}
+	/* The deepest page of the default order: h00 with its count. */
+	store_admin_query q = { .kind = STORE_ADM_HOST, .limit = 3, .offset = 27 };
+	page.want = "related";
+	ck_assert_int_eq(list(&q, &page), 31);
+	ck_assert_int_eq(page.n, 3);
+	ck_assert_str_eq(page.names[0], "h03.a.example.org");
+	ck_assert_str_eq(page.col[0], "2");
+	ck_assert_str_eq(page.names[2], "h01.a.example.org");
+	ck_assert_str_eq(page.col[2], "0");
+	/* Other kinds, through the narrow (users by name) and the joined
+	 * (domains by owner) inner query. */
+	store_admin_query uq = { .kind = STORE_ADM_USER, .limit = 10, .sort = "username" };
+	all.want = page.want = "hosts";
+	ck_assert_int_eq(list(&uq, &all), 2);
+	uq.limit = 1;
+	uq.offset = 1;
+	ck_assert_int_eq(list(&uq, &page), 2);
+	ck_assert_str_eq(page.names[0], all.names[1]);
+	ck_assert_str_eq(page.col[0], all.col[1]);
+	store_admin_query dq = { .kind = STORE_ADM_DOMAIN, .limit = 10, .sort = "owner",
+				 .desc = true };
+	all.want = page.want = "name";
+	ck_assert_int_eq(list(&dq, &all), 2);
+	dq.limit = 1;
+	dq.offset = 1;
+	ck_assert_int_eq(list(&dq, &page), 2);
+	ck_assert_int_eq(page.n, 1);
+	ck_assert_str_eq(page.col[0], all.col[1]);
+	ck_assert_str_ne(all.col[0], all.col[1]);
+}
+END_TEST
+
 static bool take_col(const store_admin_row *row, void *ctx)
 {
 	char **want = ctx;   /* want[0] = column name, want[1] = out buffer (80) */
@@ -360,6 +443,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, db_setup, db_teardown);
 	tcase_add_test(tc, test_list_search_filter_sort_page);
+	tcase_add_test(tc, test_paging_is_consistent);
 	tcase_add_test(tc, test_get_update_delete);
 	tcase_add_test(tc, test_audit_log);
 	suite_add_tcase(s, tc);
@@ -374,6 +458,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(pc, pg_db_setup, pg_db_teardown);
 	tcase_set_timeout(pc, 60);
 	tcase_add_test(pc, test_list_search_filter_sort_page);
+	tcase_add_test(pc, test_paging_is_consistent);
 	tcase_add_test(pc, test_get_update_delete);
 	tcase_add_test(pc, test_audit_log);
 	suite_add_tcase(s, pc);
