@@ -82,9 +82,11 @@ typedef struct nic_job {
 	size_t n, n_plain;
 	size_t next;                 /* the address being worked on */
 	bool prefix_given[2];        /* [0] IPv4, [1] IPv6 */
-	updater_change change;       /* the write the address waits for */
+	updater_change change;       /* the query and write of the address */
 	nsupd_err change_result;
 	dns_error change_err;
+	bool query_answered, query_found;   /* dns_query_submit's answer */
+	ip_addr query_addr;
 	http_deferred *deferred;
 } nic_job;
 
@@ -161,6 +163,77 @@ static bool nic_wait_for_change(nic_job *j, http_request *req)
 	return true;
 }
 
+/* The address's query is answered (or was not: then dns_query asks
+ * again with every fallback); goes on to the write, or to the next
+ * address. True when the request waits again. */
+static bool nic_after_query(nic_job *j, http_request *req, nsupd_err qe, bool found,
+			    const ip_addr *current, const dns_error *qerr)
+{
+	size_t i = j->next;
+	const dd_addr *ad = &j->addrs[i];
+	dd_outcome o;
+	if (!updater_decide(j->app, &j->domain, ad, j->delete_request, req->tls, j->dry_run,
+			    &j->ev, req->arena, qe, found, current, qerr, &o, &j->change)) {
+		if (nic_wait_for_change(j, req))
+			return true;
+		dns_error err;
+		nsupd_err e = updater_write(j->app, &j->change, &err);
+		o = updater_finish(j->app, &j->domain, ad, j->delete_request, req->tls, &j->ev,
+				   req->arena, e, &err);
+	}
+	nic_address_done(j, req, i, o);
+	return false;
+}
+
+/* Query thread: the first try of the query is over. */
+static void nic_query_done(void *ctx, bool answered, bool found, const ip_addr *addr)
+{
+	nic_job *j = ctx;
+	j->query_answered = answered;
+	j->query_found = found;
+	if (found)
+		j->query_addr = *addr;
+	http_resume(j->deferred);
+}
+
+/* A worker thread again, after nic_query_done. */
+static void nic_query_resume(void *app, http_request *req, http_response *res)
+{
+	nic_job *j = req->resume_ctx;
+	bool waits;
+	if (j->query_answered) {
+		waits = nic_after_query(j, req, NSUPD_OK, j->query_found, &j->query_addr, NULL);
+	} else {
+		ip_addr current;
+		bool found = false;
+		dns_error err;
+		nsupd_err qe = dns_query(&j->change.zone, j->change.fqdn, j->change.family,
+					 &current, &found, &err);
+		waits = nic_after_query(j, req, qe, found, &current, &err);
+	}
+	if (waits)
+		return;
+	j->next++;
+	nic_run(j, req, res);
+}
+
+/* Sends the address's query and suspends the request until it is
+ * answered; false when that is not possible (then the caller asks in
+ * place). */
+static bool nic_wait_for_query(nic_job *j, http_request *req)
+{
+	j->deferred = http_defer(req, nic_query_resume, j);
+	if (j->deferred == NULL)
+		return false;
+	if (!dns_query_submit(&j->change.zone, j->change.fqdn, j->change.family, nic_query_done,
+			      j)) {
+		/* Not sent: resume at once, and dns_query says what is wrong. */
+		j->query_answered = false;
+		http_resume(j->deferred);
+	}
+	return true;
+}
+
 static void nic_run(nic_job *j, http_request *req, http_response *res)
 {
 	for (; j->next < j->n; j->next++) {
@@ -178,16 +251,20 @@ static void nic_run(nic_job *j, http_request *req, http_response *res)
 			continue;
 		}
 		dd_outcome o;
-		if (!updater_begin(j->app, &j->host, &j->domain, ad, j->delete_request, req->tls,
-				   j->dry_run, &j->ev, req->arena, &o, &j->change)) {
-			if (nic_wait_for_change(j, req))
-				return;
-			dns_error err;
-			nsupd_err e = updater_write(j->app, &j->change, &err);
-			o = updater_finish(j->app, &j->domain, ad, j->delete_request, req->tls,
-					   &j->ev, req->arena, e, &err);
+		if (updater_plan(j->app, &j->host, &j->domain, ad, j->delete_request, req->tls,
+				 j->dry_run, &j->ev, req->arena, &o, &j->change)) {
+			nic_address_done(j, req, i, o);
+			continue;
 		}
-		nic_address_done(j, req, i, o);
+		if (nic_wait_for_query(j, req))
+			return;
+		ip_addr current;
+		bool found = false;
+		dns_error err;
+		nsupd_err qe = dns_query(&j->change.zone, j->change.fqdn, j->change.family,
+					 &current, &found, &err);
+		if (nic_after_query(j, req, qe, found, &current, &err))
+			return;
 	}
 
 	dd_answer ans = dd_combine(j->outcomes, j->n, req->arena);

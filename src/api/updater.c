@@ -129,14 +129,13 @@ static dd_outcome conclude(const nsupd_app *app, const store_domain *d, const dd
 	return o;
 }
 
-bool updater_begin(const nsupd_app *app, const store_host *h, const store_domain *d,
-		   const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
-		   store_host_event *ev, arena *a, dd_outcome *o, updater_change *w)
+bool updater_plan(const nsupd_app *app, const store_host *h, const store_domain *d,
+		  const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
+		  store_host_event *ev, arena *a, dd_outcome *o, updater_change *w)
 {
 	*o = (dd_outcome){ .word = DD_DNSERR, .text = addr->text, .family = addr->addr.family };
 	const int64_t now = ev->now;
 	const char *verb = delete_request ? "delete" : "update";
-	const char *tls_text = tls ? "True" : "False";
 	const dd_host_state state = {
 		.available = h->available,
 		.abuse = h->abuse,
@@ -185,18 +184,29 @@ bool updater_begin(const nsupd_app *app, const store_host *h, const store_domain
 	snprintf(w->fqdn, sizeof(w->fqdn), "%s.%s", h->name, d->name);
 	w->family = addr->addr.family;
 	w->addr = NULL;
+	w->delete_action = action == DD_ACT_DELETE;
 	dns_error err;
 	nsupd_err e = updater_zone(app, d, now, &w->zone, &err);
-	ip_addr current;
-	bool found = false;
-	if (e == NSUPD_OK)
-		e = dns_query(&w->zone, w->fqdn, addr->addr.family, &current, &found, &err);
-	if (e == NSUPD_OK) {
-		if (action == DD_ACT_DELETE) {
+	if (e != NSUPD_OK) {
+		*o = conclude(app, d, addr, delete_request, tls, dry_run, ev, a, e, &err);
+		return true;
+	}
+	return false;
+}
+
+bool updater_decide(const nsupd_app *app, const store_domain *d, const dd_addr *addr,
+		    bool delete_request, bool tls, bool dry_run, store_host_event *ev, arena *a,
+		    nsupd_err qe, bool found, const ip_addr *current, const dns_error *qerr,
+		    dd_outcome *o, updater_change *w)
+{
+	const char *tls_text = tls ? "True" : "False";
+	*o = (dd_outcome){ .word = DD_DNSERR, .text = addr->text, .family = addr->addr.family };
+	if (qe == NSUPD_OK) {
+		if (w->delete_action) {
 			if (found && !dry_run)
 				return false;
-		} else if (found && ip_equal(&current, &addr->addr)) {
-			ev->client_msg = updater_stamp(a, now,
+		} else if (found && ip_equal(current, &addr->addr)) {
+			ev->client_msg = updater_stamp(a, ev->now,
 				"received no-change update, ip: %s tls: %s", addr->text, tls_text);
 			o->word = DD_NOCHG;
 			return true;
@@ -205,8 +215,22 @@ bool updater_begin(const nsupd_app *app, const store_host *h, const store_domain
 			return false;
 		}
 	}
-	*o = conclude(app, d, addr, delete_request, tls, dry_run, ev, a, e, &err);
+	*o = conclude(app, d, addr, delete_request, tls, dry_run, ev, a, qe, qerr);
 	return true;
+}
+
+bool updater_begin(const nsupd_app *app, const store_host *h, const store_domain *d,
+		   const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
+		   store_host_event *ev, arena *a, dd_outcome *o, updater_change *w)
+{
+	if (updater_plan(app, h, d, addr, delete_request, tls, dry_run, ev, a, o, w))
+		return true;
+	ip_addr current;
+	bool found = false;
+	dns_error err;
+	nsupd_err e = dns_query(&w->zone, w->fqdn, w->family, &current, &found, &err);
+	return updater_decide(app, d, addr, delete_request, tls, dry_run, ev, a, e, found,
+			      &current, &err, o, w);
 }
 
 nsupd_err updater_write(const nsupd_app *app, const updater_change *w, dns_error *err)

@@ -55,11 +55,25 @@ typedef struct updater_change {
 	char fqdn[STORE_NAME_MAX + 80];
 	int family;
 	const ip_addr *addr;        /* NULL: delete the family's records */
+	bool delete_action;         /* the plan is a delete (also a network address) */
 } updater_change;
 
 bool updater_begin(const nsupd_app *app, const store_host *h, const store_domain *d,
 		   const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
 		   store_host_event *ev, arena *a, dd_outcome *o, updater_change *w);
+/* updater_begin in two halves around the query for the current record
+ * (dns_query, or dns_query_submit without a waiting thread):
+ * updater_plan is true when the outcome is known without asking the
+ * nameserver (o set); false when w->zone, w->fqdn and w->family are to be
+ * queried and the result given to updater_decide, which then answers like
+ * updater_begin. */
+bool updater_plan(const nsupd_app *app, const store_host *h, const store_domain *d,
+		  const dd_addr *addr, bool delete_request, bool tls, bool dry_run,
+		  store_host_event *ev, arena *a, dd_outcome *o, updater_change *w);
+bool updater_decide(const nsupd_app *app, const store_domain *d, const dd_addr *addr,
+		    bool delete_request, bool tls, bool dry_run, store_host_event *ev, arena *a,
+		    nsupd_err qe, bool found, const ip_addr *current, const dns_error *qerr,
+		    dd_outcome *o, updater_change *w);
 /* Writes w through the zone's writer and waits for the answer. */
 nsupd_err updater_write(const nsupd_app *app, const updater_change *w, dns_error *err);
 /* Queues w on the zone's writer; see zw_submit for done and false. */

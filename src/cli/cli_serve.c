@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/forwarder.h"
+#include "dns/dns.h"
 #include "dns/zonewriter.h"
 #include "api/nic.h"
 #include "cli/cli.h"
@@ -105,8 +106,9 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 	}
 	log_info("received %s, finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(srv);
-	/* No request is left that could wait on a zone writer. */
+	/* No request is left that could wait on a zone writer or a query. */
 	zw_shutdown();
+	dns_query_shutdown();
 	forwarder_stop(fwd);
 	ctx->app.web = NULL;
 	web_free(w);

@@ -1231,7 +1231,11 @@ void config_defaults(nsupd_config *cfg)
 	cfg->unavailable_retry = 120;
 	cfg->coalesce_max = 64;
 	cfg->coalesce_wait_ms = 2;
-	cfg->max_inflight = 4;
+	/* A nameserver applies one zone's updates one at a time: a second
+	 * message in flight only queues there and splits the batch. Measured
+	 * on BIND 9.18 with 64 clients: 1 gave 9 400-10 500 changes/s, 2 gave
+	 * 8 900-9 000, 4 gave 9 000. More pays only for a distant primary. */
+	cfg->max_inflight = 1;
 	cfg->web_templates = strdup("");
 	cfg->web_override_templates = strdup("");
 	cfg->web_custom_pages = strdup("");

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -21,6 +24,7 @@
 
 #include <libknot/libknot.h>
 
+#include "util/log.h"
 #include "util/strutil.h"
 
 /* dnspython's per-try timeout, which the original service relied on. */
@@ -1024,4 +1028,212 @@ nsupd_err dns_delete(const dns_zone *z, const char *fqdn, int family, dns_error 
 		return fail(err, NSUPD_ERR_INVALID, -1, "invalid address family %d", family);
 	}
 	return update(z, fqdn, family, NULL, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries without a waiting thread                                    */
+
+/* One query in flight. The submitting thread sends it and hands it to the
+ * query thread, which owns it from then on: it reads the answer (or sees
+ * the try time run out), calls done and frees it. */
+typedef struct async_query {
+	struct async_query *next;
+	int fd;
+	int64_t deadline;
+	uint8_t query[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4];
+	size_t qlen;
+	knot_dname_storage_t qname;
+	uint16_t qtype;
+	int family;
+	char srv[IP_STRLEN + 8];
+	char fqdn[KNOT_DNAME_TXT_MAXLEN + 1];
+	dns_query_done_fn done;
+	void *ctx;
+} async_query;
+
+static pthread_mutex_t aq_mu = PTHREAD_MUTEX_INITIALIZER;
+static async_query *aq_pending;     /* every query in flight, for the deadlines */
+static int aq_epfd = -1;
+static int aq_stopfd = -1;
+static bool aq_running, aq_stopping;
+static pthread_t aq_thread;
+
+/* Query thread: the query is over; nobody else can reach it any more. */
+static void aq_finish(async_query *q, bool answered, bool found, const ip_addr *addr)
+{
+	pthread_mutex_lock(&aq_mu);
+	for (async_query **pp = &aq_pending; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&aq_mu);
+	epoll_ctl(aq_epfd, EPOLL_CTL_DEL, q->fd, NULL);
+	close(q->fd);
+	q->done(q->ctx, answered, found, addr);
+	free(q);
+}
+
+/* Query thread: the socket is readable. Anything but a clean answer sends
+ * the caller to dns_query, which knows every other case. */
+static void aq_readable(async_query *q)
+{
+	for (;;) {
+		uint8_t resp[DNS_UDP_BUF];
+		ssize_t n = recv(q->fd, resp, sizeof(resp), MSG_TRUNC | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			aq_finish(q, false, false, NULL);   /* e.g. ICMP port unreachable */
+			return;
+		}
+		if ((size_t)n > sizeof(resp) || !header_matches(q->query, resp, (size_t)n))
+			continue;   /* not ours: keep listening, as dns_query does */
+		ip_addr addr;
+		bool found = false;
+		nsupd_err code = NSUPD_OK;
+		dns_error err;
+		answer_kind kind = handle_query_answer(resp, (size_t)n, q->qname, q->qtype,
+						       q->family, q->srv, q->fqdn, &addr, &found,
+						       &code, &err);
+		if (kind == ANSWER_DONE)
+			aq_finish(q, true, found, found ? &addr : NULL);
+		else
+			aq_finish(q, false, false, NULL);
+		return;
+	}
+}
+
+static void *aq_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct epoll_event ev[64];
+		/* Deadlines are seconds away, so a tenth of a second is precise
+		 * enough and no wake-up is needed when one is added. */
+		int n = epoll_wait(aq_epfd, ev, 64, 100);
+		if (n < 0 && errno != EINTR) {
+			log_error("dns: epoll_wait: %s", strerror(errno));
+			poll(NULL, 0, 10);
+		}
+		bool stop = false;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.ptr == NULL)
+				stop = true;
+			else
+				aq_readable(ev[i].data.ptr);
+		}
+		int64_t now = now_ms();
+		for (;;) {
+			async_query *late = NULL;
+			pthread_mutex_lock(&aq_mu);
+			for (async_query *q = aq_pending; q != NULL && late == NULL; q = q->next)
+				if (stop || q->deadline <= now)
+					late = q;
+			pthread_mutex_unlock(&aq_mu);
+			if (late == NULL)
+				break;
+			aq_finish(late, false, false, NULL);
+		}
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+/* With aq_mu held. */
+static bool aq_start(void)
+{
+	if (aq_stopping)
+		return false;
+	if (aq_running)
+		return true;
+	aq_epfd = epoll_create1(EPOLL_CLOEXEC);
+	aq_stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	if (aq_epfd < 0 || aq_stopfd < 0 || epoll_ctl(aq_epfd, EPOLL_CTL_ADD, aq_stopfd, &ev) < 0 ||
+	    pthread_create(&aq_thread, NULL, aq_main, NULL) != 0) {
+		log_error("dns: cannot start the query thread: %s", strerror(errno));
+		if (aq_epfd >= 0)
+			close(aq_epfd);
+		if (aq_stopfd >= 0)
+			close(aq_stopfd);
+		aq_epfd = aq_stopfd = -1;
+		return false;
+	}
+	aq_running = true;
+	return true;
+}
+
+bool dns_query_submit(const dns_zone *z, const char *fqdn, int family, dns_query_done_fn done,
+		      void *ctx)
+{
+	if (z == NULL || fqdn == NULL || done == NULL || (family != 4 && family != 6) ||
+	    strlen(fqdn) > KNOT_DNAME_TXT_MAXLEN)
+		return false;
+	async_query *q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return false;
+	q->fd = -1;
+	q->family = family;
+	q->qtype = family == 4 ? KNOT_RRTYPE_A : KNOT_RRTYPE_AAAA;
+	q->done = done;
+	q->ctx = ctx;
+	memcpy(q->fqdn, fqdn, strlen(fqdn) + 1);
+	/* The first server dns_query would ask, for its first try. */
+	const dns_server *s = z->has_secondary ? &z->secondary : &z->primary;
+	dns_server_format(s, q->srv, sizeof(q->srv));
+	unsigned total = z->query_timeout_ms != 0 ? z->query_timeout_ms : DNS_DEFAULT_QUERY_MS;
+	int64_t now = now_ms();
+	q->deadline = now + (total < DNS_TRY_MS ? total : DNS_TRY_MS);
+	xfer_result xr;
+	if (!make_dname(fqdn, q->qname) ||
+	    build_query(q->qname, q->qtype, random_id(), q->query, sizeof(q->query), &q->qlen) !=
+		    KNOT_EOK ||
+	    open_connected(s, SOCK_DGRAM, &q->fd, q->deadline, &xr) < 0 ||
+	    send(q->fd, q->query, q->qlen, MSG_NOSIGNAL) != (ssize_t)q->qlen) {
+		if (q->fd >= 0)
+			close(q->fd);
+		free(q);
+		return false;
+	}
+	/* Listed and registered under the lock: the query thread cannot
+	 * finish (and free) q before both are done. */
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = q };
+	pthread_mutex_lock(&aq_mu);
+	bool ok = aq_start() && epoll_ctl(aq_epfd, EPOLL_CTL_ADD, q->fd, &ev) == 0;
+	if (ok) {
+		q->next = aq_pending;
+		aq_pending = q;
+	}
+	pthread_mutex_unlock(&aq_mu);
+	if (ok)
+		return true;
+	close(q->fd);
+	free(q);
+	return false;
+}
+
+void dns_query_shutdown(void)
+{
+	pthread_mutex_lock(&aq_mu);
+	bool running = aq_running;
+	aq_stopping = true;
+	pthread_mutex_unlock(&aq_mu);
+	if (!running)
+		return;
+	uint64_t one = 1;
+	if (write(aq_stopfd, &one, sizeof(one)) < 0)
+		log_error("dns: eventfd: %s", strerror(errno));
+	pthread_join(aq_thread, NULL);
+	close(aq_epfd);
+	close(aq_stopfd);
+	pthread_mutex_lock(&aq_mu);
+	aq_epfd = aq_stopfd = -1;
+	aq_running = false;
+	aq_stopping = false;
+	pthread_mutex_unlock(&aq_mu);
 }

@@ -1,6 +1,7 @@
 /* RFC 2136 client: reads A/AAAA records from a zone's nameserver and
  * replaces or deletes them with TSIG-signed UPDATE messages. Blocking calls
- * with bounded time; safe to call from many threads at once. */
+ * with bounded time (plus dns_query_submit, which does not block); safe to
+ * call from many threads at once. */
 #ifndef NSUPD_DNS_DNS_H
 #define NSUPD_DNS_DNS_H
 
@@ -59,6 +60,20 @@ typedef struct dns_error {
  * When several records exist, *out is the first one. */
 nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *out, bool *found,
 		    dns_error *err);
+
+/* The first try of dns_query without a waiting thread, for the HTTP
+ * handlers: sends the query over UDP to the server dns_query asks first and
+ * returns. true: done is called exactly once, on the query thread and never
+ * within this call: answered with found (and addr, when found) for a clean
+ * answer (NOERROR or NXDOMAIN); answered false for anything else (silence
+ * within the first try's time, a refusal, truncation, an error rcode, a
+ * malformed answer), and then the caller asks dns_query, which handles all
+ * of those. false: nothing was sent and done is never called. */
+typedef void (*dns_query_done_fn)(void *ctx, bool answered, bool found, const ip_addr *addr);
+bool dns_query_submit(const dns_zone *z, const char *fqdn, int family, dns_query_done_fn done,
+		      void *ctx);
+/* Ends the query thread, finishing what is in flight as not answered. */
+void dns_query_shutdown(void);
 
 /* Replaces the RRset of the address's type with the single address, in one
  * signed UPDATE (delete RRset + add) over TCP to the primary. */

@@ -23,7 +23,7 @@ typedef struct zw_options {
 
 #define ZW_DEFAULT_COALESCE_MAX 64
 #define ZW_DEFAULT_COALESCE_WAIT_MS 2
-#define ZW_DEFAULT_MAX_INFLIGHT 4
+#define ZW_DEFAULT_MAX_INFLIGHT 1
 /* Upper limits of the options (the configuration enforces them too). */
 #define ZW_LIMIT_COALESCE_MAX 1024
 #define ZW_LIMIT_COALESCE_WAIT_MS 1000

@@ -1,8 +1,9 @@
-"""A changing update that waits for its nameserver holds no worker thread
-(issue 2's nochg tail latency and issue 6's coalescing both rest on this):
-with a single HTTP thread, updates stuck on a hung primary do not delay
-/myip or updates of other zones, and a server stopped while they wait still
-answers them before it exits.
+"""An update that waits for its nameserver holds no worker thread (issue 2's
+nochg tail latency and issue 6's coalescing both rest on this): with a single
+HTTP thread, updates stuck on a hung primary or on a slow answer to the query
+for the current address do not delay /myip or updates of other zones; a
+refused query is asked again with every fallback; and a server stopped while
+updates wait still answers them before it exits.
 
 Run: NSUPD_BIN=/path/to/nsupd /usr/bin/python3 -m pytest -q tests/system/test_async_wait.py
 """
@@ -12,6 +13,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import dns.message
+import dns.rcode
 import pytest
 import requests
 
@@ -21,6 +24,7 @@ from nsupdlib import Nsupd
 OWNER = "owner"
 FAST_ZONE = "fast.nsupd.test"
 HUNG_ZONE = "hung.nsupd.test"
+SLOWQ_ZONE = "slowq.nsupd.test"
 UPDATE_TIMEOUT = 6
 
 
@@ -72,10 +76,67 @@ class Hung:
         self.sock.close()
 
 
+class SlowResolver:
+    """A UDP nameserver that answers every query late (NOERROR, no records),
+    or at once with REFUSED. Counts the queries it got."""
+
+    def __init__(self, delay=0.0, rcode=dns.rcode.NOERROR):
+        self.delay = delay
+        self.rcode = rcode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.queries = 0
+        self.lock = threading.Lock()
+        self.stop = False
+        self.timers = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                continue
+            try:
+                q = dns.message.from_wire(data)
+            except Exception:
+                continue
+            with self.lock:
+                self.queries += 1
+            r = dns.message.make_response(q)
+            r.set_rcode(self.rcode)
+            wire = r.to_wire()
+            t = threading.Timer(self.delay, self._send, (wire, peer))
+            t.daemon = True
+            self.timers.append(t)
+            t.start()
+
+    def _send(self, wire, peer):
+        try:
+            self.sock.sendto(wire, peer)
+        except OSError:
+            pass
+
+    def count(self):
+        with self.lock:
+            return self.queries
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        for t in self.timers:
+            t.cancel()
+        self.sock.close()
+
+
 @pytest.fixture(scope="module")
 def ns(tmp_path_factory):
     zones = [ZoneSpec(name=FAST_ZONE, algorithm="hmac-sha256"),
-             ZoneSpec(name=HUNG_ZONE, algorithm="hmac-sha256")]
+             ZoneSpec(name=HUNG_ZONE, algorithm="hmac-sha256"),
+             ZoneSpec(name=SLOWQ_ZONE, algorithm="hmac-sha256")]
     server = Named(str(tmp_path_factory.mktemp("named-async")), zones)
     server.start()
     yield server
@@ -162,3 +223,57 @@ def test_stop_answers_waiting_updates_first(world):
     assert rc == 0, inst.stderr()
     # Every waiting client got its answer (the nameserver never did).
     assert results == [(200, "dnserr")] * 3, results
+
+
+def one_thread_nsupd(ns, tmp_path, resolver):
+    """nsupd with one worker thread whose SLOWQ zone is queried at resolver
+    (its secondary) and updated at the real named (its primary)."""
+    inst = Nsupd(tmp_path / "nsupd", dns={"resolver_timeout": 8, "update_timeout": 8},
+                 extra="\n[server]\nthreads = 1\n")
+    inst.migrate()
+    inst.add_user(OWNER)
+    z = ns.zone(SLOWQ_ZONE)
+    inst.add_domain(SLOWQ_ZONE, OWNER, ns.server, z.algorithm, z.secret,
+                    nameserver2="127.0.0.1:%d" % resolver.port)
+    inst.start()
+    return inst
+
+
+def test_slow_query_does_not_block_the_only_thread(ns, tmp_path):
+    resolver = SlowResolver(delay=2.5)
+    inst = one_thread_nsupd(ns, tmp_path, resolver)
+    try:
+        hosts = [inst.add_host(SLOWQ_ZONE, OWNER, "q%d" % i) for i in range(4)]
+        with ThreadPoolExecutor(4) as ex:
+            waiting = [ex.submit(update, inst, h, "10.52.0.%d" % (i + 1))
+                       for i, h in enumerate(hosts)]
+            wait_for(lambda: resolver.count() >= 4, 5, "four queries at the resolver")
+            assert not any(f.done() for f in waiting)
+            for _ in range(20):
+                r = requests.get(inst.url("/myip"), timeout=30)
+                assert (r.status_code, r.text) == (200, "127.0.0.1")
+            assert not any(f.done() for f in waiting), "the queries ended too early"
+            results = [f.result() for f in waiting]
+        # The late answer says "no record": the updates go to the primary.
+        assert results == [(200, "good 10.52.0.%d" % (i + 1)) for i in range(4)], results
+        for i, h in enumerate(hosts):
+            assert ns.query(h.fqdn, "A") == ["10.52.0.%d" % (i + 1)]
+    finally:
+        assert inst.stop() == 0, inst.stderr()
+        resolver.close()
+
+
+def test_refused_query_falls_back_to_the_primary(ns, tmp_path):
+    # The secondary refuses: the query is asked again with dns_query's
+    # fallbacks (the primary), and the second update sees the record.
+    resolver = SlowResolver(rcode=dns.rcode.REFUSED)
+    inst = one_thread_nsupd(ns, tmp_path, resolver)
+    try:
+        h = inst.add_host(SLOWQ_ZONE, OWNER, "r1")
+        assert update(inst, h, "10.53.0.1") == (200, "good 10.53.0.1")
+        assert update(inst, h, "10.53.0.1") == (200, "nochg 10.53.0.1")
+        assert ns.query(h.fqdn, "A") == ["10.53.0.1"]
+        assert resolver.count() >= 4   # both tries of both requests asked it first
+    finally:
+        assert inst.stop() == 0, inst.stderr()
+        resolver.close()

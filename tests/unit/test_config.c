@@ -76,7 +76,7 @@ static void check_defaults(const nsupd_config *cfg)
 	ck_assert_uint_eq(cfg->unavailable_retry, 120);
 	ck_assert_uint_eq(cfg->coalesce_max, 64);
 	ck_assert_uint_eq(cfg->coalesce_wait_ms, 2);
-	ck_assert_uint_eq(cfg->max_inflight, 4);
+	ck_assert_uint_eq(cfg->max_inflight, 1);
 	ck_assert_uint_eq(cfg->n_bad_agents, 0);
 	ck_assert_uint_eq(cfg->n_bad_hosts, 0);
 	ck_assert_uint_eq(cfg->n_bad_ips, 0);
