@@ -593,6 +593,151 @@ START_TEST(writer_silent_server_times_out)
 }
 END_TEST
 
+/* ---- zw_submit: the asynchronous form ------------------------------------- */
+
+typedef struct async_results {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int done;
+	int ok;
+	int calls[256];           /* callbacks per change: exactly one each */
+	char last_err[256];
+	pthread_t caller;         /* must not be the thread that submitted */
+	bool on_submitter;
+} async_results;
+
+typedef struct async_ctx {
+	async_results *res;
+	int index;
+} async_ctx;
+
+static void async_done(void *ctx, nsupd_err result, const dns_error *err)
+{
+	async_ctx *c = ctx;
+	async_results *r = c->res;
+	pthread_mutex_lock(&r->mu);
+	r->calls[c->index]++;
+	if (pthread_equal(pthread_self(), r->caller))
+		r->on_submitter = true;
+	if (result == NSUPD_OK)
+		r->ok++;
+	else if (err != NULL)
+		snprintf(r->last_err, sizeof(r->last_err), "%s", err->msg);
+	r->done++;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void async_wait(async_results *r, int n)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&r->mu);
+	while (r->done < n)
+		if (pthread_cond_timedwait(&r->cond, &r->mu, &until) != 0)
+			break;
+	pthread_mutex_unlock(&r->mu);
+	ck_assert_int_eq(r->done, n);
+}
+
+START_TEST(writer_async_submit_merges_and_calls_back_once)
+{
+	fake_ns fs = {0};
+	fs.delay_ms = 5;
+	fake_start(&fs);
+	dns_zone z = zone_at(fs.port, 5000);
+	zw_options opt = {.coalesce_max = 64, .coalesce_wait_ms = 2, .max_inflight = 1};
+	async_results r = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+			   .caller = pthread_self()};
+	static async_ctx ctx[200];
+	/* One thread queues 200 changes without waiting for any of them. */
+	for (int i = 0; i < 200; i++) {
+		char fqdn[64];
+		snprintf(fqdn, sizeof(fqdn), "a%d.example.org", i);
+		ip_addr a = {.family = 4, .bytes = {10, 9, (uint8_t)(i >> 8), (uint8_t)i}};
+		ctx[i] = (async_ctx){.res = &r, .index = i};
+		ck_assert(zw_submit(&z, &opt, fqdn, 4, &a, async_done, &ctx[i]));
+	}
+	async_wait(&r, 200);
+	ck_assert_int_eq(r.ok, 200);
+	for (int i = 0; i < 200; i++)
+		ck_assert_int_eq(r.calls[i], 1);
+	ck_assert(!r.on_submitter);
+	pthread_mutex_lock(&fs.mu);
+	int messages = fs.messages, changes = fs.changes;
+	pthread_mutex_unlock(&fs.mu);
+	ck_assert_int_eq(changes, 200);
+	ck_assert_msg(messages <= 20, "%d messages for 200 changes", messages);
+	zw_shutdown();
+	fake_stop(&fs);
+}
+END_TEST
+
+START_TEST(writer_async_timeout_and_shutdown)
+{
+	fake_ns fs = {0};
+	fs.silent = true;
+	fake_start(&fs);
+	dns_zone z = zone_at(fs.port, 600);
+	zw_options opt = {.coalesce_max = 64, .coalesce_wait_ms = 2, .max_inflight = 1};
+	async_results r = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+			   .caller = pthread_self()};
+	static async_ctx ctx[8];
+	int64_t t0 = ms_now();
+	for (int i = 0; i < 8; i++) {
+		char fqdn[64];
+		snprintf(fqdn, sizeof(fqdn), "s%d.example.org", i);
+		ctx[i] = (async_ctx){.res = &r, .index = i};
+		/* Deletes (addr NULL) take the same path. */
+		ck_assert(zw_submit(&z, &opt, fqdn, 6, NULL, async_done, &ctx[i]));
+	}
+	async_wait(&r, 8);
+	ck_assert_int_lt(ms_now() - t0, 600 + 500);
+	ck_assert_int_eq(r.ok, 0);
+	ck_assert_msg(strstr(r.last_err, "timeout after 600 ms") != NULL, "%s", r.last_err);
+
+	/* Queued at shutdown: failed, each called back once. */
+	async_results r2 = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+			    .caller = pthread_self()};
+	static async_ctx ctx2[4];
+	dns_zone z2 = zone_at(fs.port, 30000);
+	for (int i = 0; i < 4; i++) {
+		ip_addr a = {.family = 4, .bytes = {10, 8, 0, (uint8_t)i}};
+		ctx2[i] = (async_ctx){.res = &r2, .index = i};
+		ck_assert(zw_submit(&z2, &opt, "t.example.org", 4, &a, async_done, &ctx2[i]));
+	}
+	zw_shutdown();
+	async_wait(&r2, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(r2.calls[i], 1);
+	ck_assert_int_eq(r2.ok, 0);
+	fake_stop(&fs);
+}
+END_TEST
+
+START_TEST(writer_async_refuses_bad_arguments)
+{
+	dns_zone z = zone_at(9, 500);
+	async_results r = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	async_ctx c = {.res = &r};
+	ip_addr v6;
+	ck_assert(ip_parse("2001:db8::1", &v6));
+	ck_assert(!zw_submit(&z, NULL, "x.example.org", 4, &v6, async_done, &c));   /* family */
+	ck_assert(!zw_submit(&z, NULL, "x.example.org", 5, NULL, async_done, &c));
+	ck_assert(!zw_submit(&z, NULL, NULL, 4, NULL, async_done, &c));
+	ck_assert(!zw_submit(&z, NULL, "x.example.org", 4, NULL, NULL, &c));
+	char longname[400];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert(!zw_submit(&z, NULL, longname, 4, NULL, async_done, &c));
+	dns_zone broken = z;
+	broken.secret_b64 = NULL;
+	ck_assert(!zw_submit(&broken, NULL, "x.example.org", 4, NULL, async_done, &c));
+	ck_assert_int_eq(r.done, 0);
+}
+END_TEST
+
 START_TEST(writer_bad_arguments)
 {
 	dns_zone z = zone_at(9, 500);
@@ -632,6 +777,9 @@ static Suite *zonewriter_suite(void)
 	tcase_add_test(w, writer_connection_refused);
 	tcase_add_test(w, writer_silent_server_times_out);
 	tcase_add_test(w, writer_bad_arguments);
+	tcase_add_test(w, writer_async_submit_merges_and_calls_back_once);
+	tcase_add_test(w, writer_async_timeout_and_shutdown);
+	tcase_add_test(w, writer_async_refuses_bad_arguments);
 	suite_add_tcase(s, w);
 	return s;
 }
