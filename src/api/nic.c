@@ -185,6 +185,18 @@ static bool nic_after_query(nic_job *j, http_request *req, nsupd_err qe, bool fo
 	return false;
 }
 
+/* The query with every fallback (dns_query), on this thread; then as
+ * nic_after_query. */
+static bool nic_query_in_place(nic_job *j, http_request *req)
+{
+	ip_addr current;
+	bool found = false;
+	dns_error err;
+	nsupd_err qe = dns_query(&j->change.zone, j->change.fqdn, j->change.family, &current,
+				 &found, &err);
+	return nic_after_query(j, req, qe, found, &current, &err);
+}
+
 /* Query thread: the first try of the query is over. */
 static void nic_query_done(void *ctx, bool answered, bool found, const ip_addr *addr)
 {
@@ -200,17 +212,9 @@ static void nic_query_done(void *ctx, bool answered, bool found, const ip_addr *
 static void nic_query_resume(void *app, http_request *req, http_response *res)
 {
 	nic_job *j = req->resume_ctx;
-	bool waits;
-	if (j->query_answered) {
-		waits = nic_after_query(j, req, NSUPD_OK, j->query_found, &j->query_addr, NULL);
-	} else {
-		ip_addr current;
-		bool found = false;
-		dns_error err;
-		nsupd_err qe = dns_query(&j->change.zone, j->change.fqdn, j->change.family,
-					 &current, &found, &err);
-		waits = nic_after_query(j, req, qe, found, &current, &err);
-	}
+	bool waits = j->query_answered ?
+		nic_after_query(j, req, NSUPD_OK, j->query_found, &j->query_addr, NULL) :
+		nic_query_in_place(j, req);
 	if (waits)
 		return;
 	j->next++;
@@ -256,14 +260,7 @@ static void nic_run(nic_job *j, http_request *req, http_response *res)
 			nic_address_done(j, req, i, o);
 			continue;
 		}
-		if (nic_wait_for_query(j, req))
-			return;
-		ip_addr current;
-		bool found = false;
-		dns_error err;
-		nsupd_err qe = dns_query(&j->change.zone, j->change.fqdn, j->change.family,
-					 &current, &found, &err);
-		if (nic_after_query(j, req, qe, found, &current, &err))
+		if (nic_wait_for_query(j, req) || nic_query_in_place(j, req))
 			return;
 	}
 

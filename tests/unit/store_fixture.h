@@ -100,4 +100,36 @@ static void pg_db_teardown(void)
 }
 #endif
 
+/* A suite named name with the tests add_tests adds, once on SQLite and,
+ * when NSUPD_TEST_PG_URL is set (and PostgreSQL support is built), once
+ * more on PostgreSQL; then runs it. Returns the exit status for main. */
+static int store_fixture_run(const char *name, void (*add_tests)(TCase *tc))
+{
+	Suite *s = suite_create(name);
+	TCase *tc = tcase_create("sqlite");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_checked_fixture(tc, db_setup, db_teardown);
+	tcase_set_timeout(tc, 60);
+	add_tests(tc);
+	suite_add_tcase(s, tc);
+#ifdef NSUPD_HAVE_PG
+	pg_base_url = getenv("NSUPD_TEST_PG_URL");
+	if (pg_base_url == NULL || pg_base_url[0] == '\0') {
+		fprintf(stderr, "test_%s: NSUPD_TEST_PG_URL is not set, PostgreSQL tests skipped\n",
+			name);
+	} else {
+		TCase *pc = tcase_create("postgresql");
+		tcase_add_checked_fixture(pc, pg_db_setup, pg_db_teardown);
+		tcase_set_timeout(pc, 60);
+		add_tests(pc);
+		suite_add_tcase(s, pc);
+	}
+#endif
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 #endif

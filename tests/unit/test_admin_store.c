@@ -436,41 +436,15 @@ START_TEST(test_audit_log)
 }
 END_TEST
 
-static Suite *suite(void)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("admin_store");
-	TCase *tc = tcase_create("sqlite");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
-	tcase_add_checked_fixture(tc, db_setup, db_teardown);
 	tcase_add_test(tc, test_list_search_filter_sort_page);
 	tcase_add_test(tc, test_paging_is_consistent);
 	tcase_add_test(tc, test_get_update_delete);
 	tcase_add_test(tc, test_audit_log);
-	suite_add_tcase(s, tc);
-#ifdef NSUPD_HAVE_PG
-	pg_base_url = getenv("NSUPD_TEST_PG_URL");
-	if (pg_base_url == NULL || pg_base_url[0] == '\0') {
-		fprintf(stderr, "test_admin_store: NSUPD_TEST_PG_URL is not set, "
-			"PostgreSQL tests skipped\n");
-		return s;
-	}
-	TCase *pc = tcase_create("postgresql");
-	tcase_add_checked_fixture(pc, pg_db_setup, pg_db_teardown);
-	tcase_set_timeout(pc, 60);
-	tcase_add_test(pc, test_list_search_filter_sort_page);
-	tcase_add_test(pc, test_paging_is_consistent);
-	tcase_add_test(pc, test_get_update_delete);
-	tcase_add_test(pc, test_audit_log);
-	suite_add_tcase(s, pc);
-#endif
-	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return store_fixture_run("admin_store", add_tests);
 }

@@ -106,35 +106,7 @@ static void add_tests(TCase *tc)
 	tcase_add_test(tc, test_failed_transaction_then_reuse);
 }
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("store_exec");
-	TCase *tc = tcase_create("sqlite");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
-	tcase_add_checked_fixture(tc, db_setup, db_teardown);
-	add_tests(tc);
-	suite_add_tcase(s, tc);
-#ifdef NSUPD_HAVE_PG
-	pg_base_url = getenv("NSUPD_TEST_PG_URL");
-	if (pg_base_url == NULL || pg_base_url[0] == '\0') {
-		fprintf(stderr, "test_store_exec: NSUPD_TEST_PG_URL is not set, "
-			"PostgreSQL tests skipped\n");
-		return s;
-	}
-	TCase *pc = tcase_create("postgresql");
-	tcase_add_checked_fixture(pc, pg_db_setup, pg_db_teardown);
-	tcase_set_timeout(pc, 60);
-	add_tests(pc);
-	suite_add_tcase(s, pc);
-#endif
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return store_fixture_run("store_exec", add_tests);
 }
