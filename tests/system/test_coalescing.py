@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from named import Named, ZoneSpec, free_port
+from named import Named, ZoneSpec
+from fakens import HungPrimary
 from nsupdlib import Nsupd, basic
 
 OWNER = "owner"
@@ -41,36 +42,6 @@ def ns(tmp_path_factory):
     server.start()
     yield server
     server.stop()
-
-
-class Silent:
-    """A TCP listener that accepts and never answers (a hung nameserver)."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []
-        self.stop = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        self.sock.settimeout(0.1)
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-                self.conns.append(c)
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join(5)
-        for c in self.conns:
-            c.close()
-        self.sock.close()
 
 
 def start_nsupd(workdir, dns_cfg):
@@ -107,7 +78,7 @@ def env_broken(ns, tmp_path_factory):
     dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     dead.bind(("127.0.0.1", 0))     # bound, never listening: refused
     dead_port = dead.getsockname()[1]
-    silent = Silent()
+    silent = HungPrimary()
     inst = start_nsupd(tmp_path_factory.mktemp("nsupd-broken"),
                        {"resolver_timeout": 2, "update_timeout": 2, "unavailable_retry": 30})
     zd = ns.zone(DEAD_ZONE)
