@@ -1,7 +1,9 @@
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/forwarder.h"
 #include "dns/dns.h"
@@ -11,6 +13,31 @@
 #include "http/server.h"
 #include "util/log.h"
 #include "web/web.h"
+
+/* Every waiting update holds its client connection and, while its query
+ * is out, a UDP socket; a database connection or two per thread come on
+ * top. The usual soft limit of 1024 descriptors would cap that far below
+ * [server] max_connections, so the soft limit goes up to what is needed,
+ * as far as the hard limit allows. */
+static void raise_fd_limit(const nsupd_config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = (rlim_t)cfg->max_connections * 2 + 256;
+	if (rl.rlim_cur >= want)
+		return;
+	rlim_t got = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (got <= rl.rlim_cur)
+		got = rl.rlim_cur;
+	rl.rlim_cur = got;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open files limit: %s", strerror(errno));
+	if (got < want)
+		log_warn("open files limit %llu is below the %llu that max_connections = %u needs; "
+			 "raise LimitNOFILE (systemd) or ulimit -n",
+			 (unsigned long long)got, (unsigned long long)want, cfg->max_connections);
+}
 
 int cli_serve(cli_ctx *ctx, int argc, char **argv)
 {
@@ -27,6 +54,8 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 			  version, latest);
 		return CLI_FAIL;
 	}
+
+	raise_fd_limit(&ctx->cfg);
 
 	/* Block the stop signals (and SIGHUP, the reload) in every thread;
 	 * this one waits for them. A broken client connection must not kill

@@ -8,6 +8,7 @@ updates wait still answers them before it exits.
 Run: NSUPD_BIN=/path/to/nsupd /usr/bin/python3 -m pytest -q tests/system/test_async_wait.py
 """
 
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -171,3 +172,32 @@ def test_refused_query_falls_back_to_the_primary(ns, tmp_path):
     finally:
         assert inst.stop() == 0, inst.stderr()
         resolver.close()
+
+
+def open_files_limit(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), (None if hard == "unlimited" else int(hard))
+    raise AssertionError("no open files limit for %d" % pid)
+
+
+def test_open_files_limit_covers_max_connections(tmp_path):
+    # Every waiting update keeps its connection (and, while its query is
+    # out, a socket): the soft limit must not stay at the usual 1024.
+    inst = Nsupd(tmp_path / "nsupd", extra="\n[server]\nmax_connections = 3000\n")
+    inst.migrate()
+    # Start it with the usual soft limit (the child inherits it).
+    soft0, hard0 = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, soft0), hard0))
+    try:
+        inst.start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft0, hard0))
+    try:
+        soft, hard = open_files_limit(inst.proc.pid)
+        want = 3000 * 2 + 256
+        assert soft >= (want if hard is None else min(want, hard)), (soft, hard)
+    finally:
+        assert inst.stop() == 0, inst.stderr()
