@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "api/followup.h"
+#include "api/recorder.h"
 #include "api/updater.h"
 #include "core/dyndns2.h"
 #include "core/fqdn.h"
@@ -87,6 +88,8 @@ typedef struct nic_job {
 	dns_error change_err;
 	bool query_answered, query_found;   /* dns_query_submit's answer */
 	ip_addr query_addr;
+	dd_answer answer;            /* given once the result is recorded */
+	nsupd_err record_result;
 	http_deferred *deferred;
 } nic_job;
 
@@ -238,6 +241,44 @@ static bool nic_wait_for_query(nic_job *j, http_request *req)
 	return true;
 }
 
+/* Recorder thread: the request's result is written (or failed). */
+static void nic_recorded(void *ctx, nsupd_err result)
+{
+	nic_job *j = ctx;
+	j->record_result = result;
+	http_resume(j->deferred);
+}
+
+/* A worker thread again, after nic_recorded: the answer. */
+static void nic_record_resume(void *app, http_request *req, http_response *res)
+{
+	nic_job *j = req->resume_ctx;
+	if (j->record_result != NSUPD_OK) {
+		log_error("host %s.%s: cannot record the result: %s", j->host.name, j->host.domain,
+			  nsupd_strerror(j->record_result));
+		answer_word(res, DD_911, false);
+		return;
+	}
+	answer(res, j->answer.word, false, j->answer.body);
+}
+
+/* Where a result write is a round trip of its own (PostgreSQL), it goes
+ * to the recorder, which writes those of concurrent requests together;
+ * the request waits without a thread. False: write it in place. */
+static bool nic_wait_for_record(nic_job *j, http_request *req)
+{
+	if (!store_host_record_batched(j->app->store))
+		return false;
+	j->deferred = http_defer(req, nic_record_resume, j);
+	if (j->deferred == NULL)
+		return false;
+	if (!recorder_submit(j->host.id, &j->ev, nic_recorded, j)) {
+		j->record_result = store_host_record(j->app->store, j->host.id, &j->ev);
+		http_resume(j->deferred);
+	}
+	return true;
+}
+
 static void nic_run(nic_job *j, http_request *req, http_response *res)
 {
 	for (; j->next < j->n; j->next++) {
@@ -269,6 +310,9 @@ static void nic_run(nic_job *j, http_request *req, http_response *res)
 	 * every update (the original flagged Fritz!Boxes for it). */
 	if (ans.client_fault && j->n_plain > 0)
 		j->ev.client_faults++;
+	j->answer = ans;
+	if (!j->dry_run && nic_wait_for_record(j, req))
+		return;
 	bool store_failed = false;
 	if (!j->dry_run)
 		store_event(j->app, &j->host, &j->ev, &store_failed);

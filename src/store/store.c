@@ -285,6 +285,23 @@ nsupd_err store_host_record(store *s, int64_t id, const store_host_event *ev)
 	return s->ops->host_record(s->impl, id, ev);
 }
 
+void store_host_record_many(store *s, const int64_t *ids, const store_host_event *const *evs,
+			    size_t n, nsupd_err *results)
+{
+	if (n == 0)
+		return;
+	if (s != NULL && s->ops->host_record_many != NULL && n > 1 &&
+	    s->ops->host_record_many(s->impl, ids, evs, n, results) == NSUPD_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		results[i] = store_host_record(s, ids[i], evs[i]);
+}
+
+bool store_host_record_batched(const store *s)
+{
+	return s != NULL && s->ops->host_record_many != NULL;
+}
+
 nsupd_err store_host_count(store *s, int64_t *n)
 {
 	if (s == NULL || n == NULL)

@@ -1252,6 +1252,101 @@ static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *
 	return write_by_id(impl, ST_HOST_RECORD, "record host event", &p);
 }
 
+static void host_record_params(struct params *p, int64_t id, const store_host_event *ev)
+{
+	p_i64(p, ev->client_faults);
+	p_i64(p, ev->server_faults);
+	p_i64(p, ev->api_auth_faults);
+	p_msg(p, ev->client_msg);
+	p_msg(p, ev->server_msg);
+	p_msg(p, ev->api_auth_msg);
+	p_bool(p, ev->poke_ipv4);
+	p_bool(p, ev->poke_ipv6);
+	p_bool(p, ev->tls);
+	p_i64(p, now_or(ev->now));
+	p_bool(p, ev->flag_abuse_blocked);
+	p_i64(p, id);
+}
+
+/* The events of concurrent requests in one pipeline: one round trip and one
+ * (implicit) transaction instead of one each. Anything but complete success
+ * returns an error without results: then store.c records them one by one
+ * (a failed pipeline has applied nothing). */
+static nsupd_err pg_host_record_many(void *impl, const int64_t *ids,
+	const store_host_event *const *evs, size_t n, nsupd_err *results)
+{
+	struct pgs *s = impl;
+	struct params *ps = calloc(n, sizeof(*ps));
+	if (ps == NULL)
+		return NSUPD_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		host_record_params(&ps[i], ids[i], evs[i]);
+	struct conn *c = NULL;
+	nsupd_err err = borrow(s, &c);
+	if (err != NSUPD_OK) {
+		free(ps);
+		return err;
+	}
+	err = prepare(c, ST_HOST_RECORD, "record host events");
+	char name[32];
+	stmt_name(ST_HOST_RECORD, name, sizeof(name));
+	bool ok = err == NSUPD_OK && PQenterPipelineMode(c->pg) == 1;
+	bool piped = ok;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = PQsendQueryPrepared(c->pg, name, ps[i].n, ps[i].v, NULL, NULL, 0) == 1;
+	ok = ok && PQpipelineSync(c->pg) == 1;
+	size_t got = 0;
+	bool synced = false;
+	while (ok && !synced) {
+		PGresult *res = PQgetResult(c->pg);
+		if (res == NULL) {
+			/* Between the results of two statements. */
+			if (PQstatus(c->pg) != CONNECTION_OK)
+				ok = false;
+			continue;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			synced = true;
+			break;
+		case PGRES_COMMAND_OK:
+			if (got < n)
+				results[got] = changes(res) == 0 ? NSUPD_ERR_NOT_FOUND : NSUPD_OK;
+			got++;
+			break;
+		default:
+			log_warn("store: record host events: %s", PQresultErrorMessage(res));
+			got++;
+			ok = false;
+			/* The rest of the pipeline is aborted; read up to the sync. */
+			for (;;) {
+				PGresult *rest = PQgetResult(c->pg);
+				if (rest == NULL) {
+					if (PQstatus(c->pg) != CONNECTION_OK)
+						break;
+					continue;
+				}
+				bool end = PQresultStatus(rest) == PGRES_PIPELINE_SYNC;
+				PQclear(rest);
+				if (end)
+					break;
+			}
+			synced = true;
+			break;
+		}
+		PQclear(res);
+	}
+	if (piped && PQexitPipelineMode(c->pg) != 1) {
+		/* Results left unread: this connection cannot be trusted. */
+		log_warn("store: record host events: %s", PQerrorMessage(c->pg));
+		conn_reset(c, "record host events");
+		ok = false;
+	}
+	release(s, c);
+	free(ps);
+	return ok && got == n ? NSUPD_OK : NSUPD_ERR_DB;
+}
+
 static nsupd_err pg_host_count(void *impl, int64_t *n)
 {
 	struct pgs *s = impl;
@@ -1679,6 +1774,7 @@ const struct store_ops store_pg_ops = {
 	.host_set_secret = pg_host_set_secret,
 	.host_update_settings = pg_host_update_settings,
 	.host_record = pg_host_record,
+	.host_record_many = pg_host_record_many,
 	.host_count = pg_host_count,
 	.host_list_by_domain = pg_host_list_by_domain,
 	.user_set_language = pg_user_set_language,

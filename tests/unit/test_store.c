@@ -771,6 +771,65 @@ START_TEST(test_host_record)
 }
 END_TEST
 
+/* Several events at once (one pipeline and transaction on PostgreSQL):
+ * each lands on its own host, two for one host add up in order, and an
+ * unknown id gets NOT_FOUND without failing the others. */
+START_TEST(test_host_record_many)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	int64_t did = add_domain("example.org", uid);
+	int64_t a = add_host("a", did, uid);
+	int64_t b = add_host("b", did, uid);
+	store_host_event ev[4];
+	memset(ev, 0, sizeof(ev));
+	ev[0] = (store_host_event){ .client_faults = 1, .client_msg = "first", .now = 1700000001,
+				   .poke_ipv4 = true };
+	ev[1] = (store_host_event){ .server_faults = 2, .server_msg = "dnserr", .now = 1700000002 };
+	ev[2] = (store_host_event){ .client_faults = 4, .client_msg = "second", .now = 1700000003,
+				   .poke_ipv6 = true, .tls = true };
+	ev[3] = (store_host_event){ .client_faults = 9, .now = 1700000004 };
+	const int64_t ids[4] = { a, b, a, 999999 };
+	const store_host_event *evs[4] = { &ev[0], &ev[1], &ev[2], &ev[3] };
+	nsupd_err results[4];
+	store_host_record_many(st, ids, evs, 4, results);
+	ck_assert_int_eq(results[0], NSUPD_OK);
+	ck_assert_int_eq(results[1], NSUPD_OK);
+	ck_assert_int_eq(results[2], NSUPD_OK);
+	ck_assert_int_eq(results[3], NSUPD_ERR_NOT_FOUND);
+	store_host got;
+	ck_assert_int_eq(store_host_get(st, a, &got), NSUPD_OK);
+	ck_assert_int_eq(got.client_faults, 5);
+	ck_assert_str_eq(got.client_result_msg, "second");
+	ck_assert_int_eq(got.last_update_ipv4, 1700000001);
+	ck_assert_int_eq(got.last_update_ipv6, 1700000003);
+	ck_assert(got.tls_update_ipv6);
+	ck_assert_int_eq(store_host_get(st, b, &got), NSUPD_OK);
+	ck_assert_int_eq(got.server_faults, 2);
+	ck_assert_str_eq(got.server_result_msg, "dnserr");
+	ck_assert_int_eq(got.client_faults, 0);
+
+	/* A large batch, then single events after it on the same pool. */
+	int64_t many_ids[100];
+	store_host_event many_ev[100];
+	const store_host_event *many_evs[100];
+	nsupd_err many_res[100];
+	for (int i = 0; i < 100; i++) {
+		many_ids[i] = i % 2 == 0 ? a : b;
+		many_ev[i] = (store_host_event){ .client_faults = 1, .now = 1700000100 + i };
+		many_evs[i] = &many_ev[i];
+	}
+	store_host_record_many(st, many_ids, many_evs, 100, many_res);
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(many_res[i], NSUPD_OK);
+	ck_assert_int_eq(store_host_record(st, b, &ev[3]), NSUPD_OK);
+	ck_assert_int_eq(store_host_get(st, a, &got), NSUPD_OK);
+	ck_assert_int_eq(got.client_faults, 5 + 50);
+	ck_assert_int_eq(store_host_get(st, b, &got), NSUPD_OK);
+	ck_assert_int_eq(got.client_faults, 50 + 9);
+}
+END_TEST
+
 START_TEST(test_host_record_message_cut)
 {
 	migrated();
@@ -1650,6 +1709,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_host_unique_per_domain);
 	tcase_add_test(tc, test_host_secret_and_settings);
 	tcase_add_test(tc, test_host_record);
+	tcase_add_test(tc, test_host_record_many);
 	tcase_add_test(tc, test_host_record_message_cut);
 	tcase_add_test(tc, test_utf8_cut);
 	tcase_add_test(tc, test_host_delete_count_list);
@@ -1683,6 +1743,7 @@ static Suite *store_suite(void)
 	tcase_add_test(pc, test_host_unique_per_domain);
 	tcase_add_test(pc, test_host_secret_and_settings);
 	tcase_add_test(pc, test_host_record);
+	tcase_add_test(pc, test_host_record_many);
 	tcase_add_test(pc, test_host_record_message_cut);
 	tcase_add_test(pc, test_host_delete_count_list);
 	tcase_add_test(pc, test_host_list);
