@@ -1234,24 +1234,6 @@ static nsupd_err pg_host_update_settings(void *impl, int64_t id, const store_hos
 	return write_by_id(impl, ST_HOST_SETTINGS, "update host settings", &p);
 }
 
-static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev)
-{
-	struct params p = { 0 };
-	p_i64(&p, ev->client_faults);
-	p_i64(&p, ev->server_faults);
-	p_i64(&p, ev->api_auth_faults);
-	p_msg(&p, ev->client_msg);
-	p_msg(&p, ev->server_msg);
-	p_msg(&p, ev->api_auth_msg);
-	p_bool(&p, ev->poke_ipv4);
-	p_bool(&p, ev->poke_ipv6);
-	p_bool(&p, ev->tls);
-	p_i64(&p, now_or(ev->now));
-	p_bool(&p, ev->flag_abuse_blocked);
-	p_i64(&p, id);
-	return write_by_id(impl, ST_HOST_RECORD, "record host event", &p);
-}
-
 static void host_record_params(struct params *p, int64_t id, const store_host_event *ev)
 {
 	p_i64(p, ev->client_faults);
@@ -1266,6 +1248,13 @@ static void host_record_params(struct params *p, int64_t id, const store_host_ev
 	p_i64(p, now_or(ev->now));
 	p_bool(p, ev->flag_abuse_blocked);
 	p_i64(p, id);
+}
+
+static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev)
+{
+	struct params p = { 0 };
+	host_record_params(&p, id, ev);
+	return write_by_id(impl, ST_HOST_RECORD, "record host event", &p);
 }
 
 /* The events of concurrent requests in one pipeline: one round trip and one
