@@ -1,6 +1,6 @@
 /* Records the results of API requests (store_host_record) for many
  * requests at once: one thread takes what has queued up while the previous
- * batch was being written and writes it in one transaction and round trip
+ * batch was being written and writes it in one statement
  * (store_host_record_many). Used where the store can batch (PostgreSQL),
  * where a request's write is a round trip of its own; the request waits for
  * its own write without holding a thread (http_defer). */

@@ -192,8 +192,8 @@ typedef struct store_host_event {
 nsupd_err store_host_record(store *s, int64_t id, const store_host_event *ev);
 /* Records n events (ids[i], evs[i]) like store_host_record, each with its
  * own result in results[i]; where the backend can (PostgreSQL), in one
- * transaction and one round trip, falling back to one by one when any of
- * them fails. store_host_record_batched says whether that is the case. */
+ * statement, falling back to one by one when that fails as a whole.
+ * store_host_record_batched says whether that is the case. */
 void store_host_record_many(store *s, const int64_t *ids, const store_host_event *const *evs,
 			    size_t n, nsupd_err *results);
 bool store_host_record_batched(const store *s);

@@ -74,7 +74,7 @@ struct store_ops {
 	nsupd_err (*host_update_settings)(void *impl, int64_t id, const store_host_settings *set);
 	nsupd_err (*host_record)(void *impl, int64_t id, const store_host_event *ev);
 	/* Optional (NULL: store.c records one by one): several events in one
-	 * transaction and round trip; results[i] as host_record's. */
+	 * statement; results[i] as host_record's. */
 	nsupd_err (*host_record_many)(void *impl, const int64_t *ids,
 		const store_host_event *const *evs, size_t n, nsupd_err *results);
 	nsupd_err (*host_count)(void *impl, int64_t *n);

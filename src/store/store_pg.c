@@ -64,11 +64,13 @@ enum stmt_id {
 	ST_HOST_ADD,
 	ST_HOST_BY_NAME,
 	ST_HOST_DOMAIN_BY_NAME,
+	ST_HOST_DOMAIN_BY_NAMES,
 	ST_HOST_BY_ID,
 	ST_HOST_DELETE,
 	ST_HOST_SECRET,
 	ST_HOST_SETTINGS,
 	ST_HOST_RECORD,
+	ST_HOST_RECORD_MANY,
 	ST_HOST_COUNT,
 	ST_HOST_LIST,
 	ST_USER_LANGUAGE,
@@ -100,15 +102,16 @@ enum stmt_id {
 	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
 /* A host row followed by its whole domain row (columns 23..34), so the
  * update path reads both in one round trip. */
-#define HOST_DOMAIN_COLS \
+#define HOST_DOMAIN_LIST \
 	"h.id, h.name, h.domain_id, d.name, h.secret_hash, h.comment, h.available, " \
 	"h.abuse, h.abuse_blocked, h.netmask_ipv4, h.netmask_ipv6, h.client_faults, " \
 	"h.server_faults, h.api_auth_faults, h.client_result_msg, h.server_result_msg, " \
 	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
 	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created, " \
 	"d.id, d.name, d.nameserver, d.nameserver2, d.algorithm, d.secret, d.public, " \
-	"d.available, d.backoff_until, d.comment, d.owner_id, d.created " \
-	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
+	"d.available, d.backoff_until, d.comment, d.owner_id, d.created "
+#define HOST_DOMAIN_NCOLS 35
+#define HOST_DOMAIN_COLS HOST_DOMAIN_LIST "FROM hosts h JOIN domains d ON d.id = h.domain_id "
 
 /* Parameters carry explicit types where the server could not infer them
  * from a column (CASE, COALESCE, arithmetic). */
@@ -143,6 +146,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * (domain_id, name) index. test_store checks the plan. */
 	[ST_HOST_BY_NAME] = "SELECT " HOST_COLS "WHERE d.name = $2 AND h.name = $1",
 	[ST_HOST_DOMAIN_BY_NAME] = "SELECT " HOST_DOMAIN_COLS "WHERE d.name = $2 AND h.name = $1",
+	/* The same for a batch of (host, domain) pairs; the last column is
+	 * the pair's place in the arrays, from 1 (pg_host_get_with_domain). */
+	[ST_HOST_DOMAIN_BY_NAMES] =
+		"SELECT " HOST_DOMAIN_LIST ", q.i "
+		"FROM unnest($1::varchar[], $2::varchar[]) WITH ORDINALITY AS q(host, dom, i) "
+		"JOIN domains d ON d.name = q.dom "
+		"JOIN hosts h ON h.domain_id = d.id AND h.name = q.host",
 	[ST_HOST_BY_ID] = "SELECT " HOST_COLS "WHERE h.id = $1",
 	[ST_HOST_DELETE] = "DELETE FROM hosts WHERE id = $1",
 	[ST_HOST_SECRET] =
@@ -176,6 +186,29 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"abuse_blocked = abuse_blocked OR $11::boolean, "
 		"last_update = $10::bigint "
 		"WHERE id = $12::bigint",
+	/* ST_HOST_RECORD for a batch of hosts, one row of the arrays each
+	 * (pg_host_record_many); at4/at6 NULL: that family untouched. */
+	[ST_HOST_RECORD_MANY] =
+		"UPDATE hosts AS h SET "
+		"client_faults = h.client_faults + v.cf, "
+		"server_faults = h.server_faults + v.sf, "
+		"api_auth_faults = h.api_auth_faults + v.af, "
+		"client_result_msg = COALESCE(v.cmsg, h.client_result_msg), "
+		"server_result_msg = COALESCE(v.smsg, h.server_result_msg), "
+		"api_auth_result_msg = COALESCE(v.amsg, h.api_auth_result_msg), "
+		"last_update_ipv4 = COALESCE(v.at4, h.last_update_ipv4), "
+		"tls_update_ipv4 = COALESCE(v.tls4, h.tls_update_ipv4), "
+		"last_update_ipv6 = COALESCE(v.at6, h.last_update_ipv6), "
+		"tls_update_ipv6 = COALESCE(v.tls6, h.tls_update_ipv6), "
+		"abuse = h.abuse OR v.abuse, "
+		"abuse_blocked = h.abuse_blocked OR v.abuse, "
+		"last_update = v.at "
+		"FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
+		"$5::varchar[], $6::varchar[], $7::varchar[], $8::bigint[], $9::boolean[], "
+		"$10::bigint[], $11::boolean[], $12::boolean[], $13::bigint[]) "
+		"AS v(id, cf, sf, af, cmsg, smsg, amsg, at4, tls4, at6, tls6, abuse, at) "
+		"WHERE h.id = v.id "
+		"RETURNING h.id",
 	[ST_HOST_COUNT] = "SELECT COUNT(*) FROM hosts",
 	[ST_HOST_LIST] = "SELECT " HOST_COLS "WHERE h.domain_id = $1 ORDER BY h.name",
 	[ST_USER_LANGUAGE] = "UPDATE users SET language = $1 WHERE id = $2",
@@ -317,6 +350,83 @@ static void p_msg(struct params *p, const char *s)
 	p->v[p->n++] = out;
 }
 
+/* ---- array parameters ---- */
+
+/* A growing text buffer for array literals; a failed allocation sticks. */
+struct textbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void tb_add(struct textbuf *b, const char *s, size_t len)
+{
+	if (b->failed)
+		return;
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap != 0 ? b->cap : 256;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+static void tb_str(struct textbuf *b, const char *s)
+{
+	tb_add(b, s, strlen(s));
+}
+
+static void tb_sep(struct textbuf *b, size_t i)
+{
+	tb_str(b, i == 0 ? "{" : ",");
+}
+
+static void tb_i64(struct textbuf *b, size_t i, int64_t x, bool null)
+{
+	char num[24];
+	tb_sep(b, i);
+	if (null) {
+		tb_str(b, "NULL");
+		return;
+	}
+	snprintf(num, sizeof(num), "%" PRId64, x);
+	tb_str(b, num);
+}
+
+static void tb_bool(struct textbuf *b, size_t i, bool x, bool null)
+{
+	tb_sep(b, i);
+	tb_str(b, null ? "NULL" : x ? "t" : "f");
+}
+
+/* A message as an array element: cut and cleaned like p_msg, quoted. */
+static void tb_msg(struct textbuf *b, size_t i, const char *s)
+{
+	tb_sep(b, i);
+	if (s == NULL) {
+		tb_str(b, "NULL");
+		return;
+	}
+	struct params one = { 0 };
+	p_msg(&one, s);
+	tb_str(b, "\"");
+	for (const char *c = one.v[0]; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			tb_str(b, "\\");
+		tb_add(b, c, 1);
+	}
+	tb_str(b, "\"");
+}
+
 /* ---- the pool ---- */
 
 /* A generic statement (store_exec) prepared on one connection. The SQL
@@ -330,8 +440,15 @@ struct gen_stmt {
 	bool referenced;                /* clock bit: used since the hand passed */
 };
 
+/* Statements that serve many requests at once, each on its own connection. */
+enum batch_kind { BATCH_RECORD, BATCH_LOOKUP, BATCH__COUNT };
+
+struct lookup_wait;
+
 struct conn {
 	PGconn *pg;
+	/* plan_cache_mode = force_generic_plan (see borrow_batch) */
+	bool generic_plans;
 	bool prepared[ST__COUNT];
 	/* store_exec's statements. Bounded, because store_admin.c builds SQL
 	 * at run time (its filters); clock eviction keeps the hot ones. */
@@ -351,6 +468,19 @@ struct pgs {
 	int n_open;                     /* borrowed + free + being opened */
 
 	atomic_bool schema_ok;          /* cached: schema is at the latest version */
+
+	/* The batched statements' own connections (borrow_batch), opened
+	 * on first use; each lock is held while its connection is in use. */
+	pthread_mutex_t batch_lock[BATCH__COUNT];
+	struct conn *batch_conn[BATCH__COUNT];
+
+	/* Host lookups of concurrent requests, answered together
+	 * (pg_host_get_with_domain): who waits, and whether one of them is
+	 * running a batch. */
+	pthread_mutex_t lookup_lock;
+	pthread_cond_t lookup_cond;
+	struct lookup_wait *lookup_head, *lookup_tail;
+	bool lookup_running;
 };
 
 /* "CREATE TABLE IF NOT EXISTS" and friends send NOTICEs, which libpq
@@ -470,12 +600,16 @@ static nsupd_err exec_simple(PGconn *pg, const char *sql, const char *what)
 }
 
 /* Session settings of a new (or re-established) connection. */
-static nsupd_err conn_setup(PGconn *pg)
+static nsupd_err conn_setup(struct conn *c)
 {
-	PQsetNoticeProcessor(pg, ignore_notice, NULL);
-	return exec_simple(pg,
+	PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+	nsupd_err err = exec_simple(c->pg,
 		"SELECT set_config('lock_timeout', '" LOCK_TIMEOUT "', false) "
 		"WHERE current_setting('lock_timeout') IN ('0', '0ms')", "connection setup");
+	if (err == NSUPD_OK && c->generic_plans)
+		err = exec_simple(c->pg, "SET plan_cache_mode = force_generic_plan",
+			"connection setup");
+	return err;
 }
 
 /* Forgets the generic statements; the server side is gone already or
@@ -496,11 +630,13 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-static nsupd_err conn_open(struct pgs *s, struct conn **out, char *errbuf, size_t errsize)
+static nsupd_err conn_open(struct pgs *s, bool generic_plans, struct conn **out, char *errbuf,
+	size_t errsize)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NSUPD_ERR_NOMEM;
+	c->generic_plans = generic_plans;
 	/* Keywords are applied in order, and the URL is expanded where
 	 * dbname stands: it overrides the defaults before it, but not the
 	 * client encoding after it, which must be UTF-8 (all our text is). */
@@ -519,7 +655,7 @@ static nsupd_err conn_open(struct pgs *s, struct conn **out, char *errbuf, size_
 		conn_free(c);
 		return NSUPD_ERR_DB;
 	}
-	nsupd_err err = conn_setup(c->pg);
+	nsupd_err err = conn_setup(c);
 	if (err != NSUPD_OK) {
 		if (errbuf != NULL)
 			snprintf(errbuf, errsize, "cannot set up the PostgreSQL connection: %s",
@@ -544,7 +680,7 @@ static bool conn_reset(struct conn *c, const char *what)
 		log_error("store: %s: cannot reconnect to PostgreSQL: %s", what, msg);
 		return false;
 	}
-	if (conn_setup(c->pg) != NSUPD_OK)
+	if (conn_setup(c) != NSUPD_OK)
 		return false;
 	log_info("store: %s: reconnected to PostgreSQL, retrying", what);
 	return true;
@@ -616,7 +752,7 @@ static nsupd_err borrow_any(struct pgs *s, struct conn **out)
 	 * takes round trips and must not stall the threads returning theirs. */
 	s->n_open++;
 	pthread_mutex_unlock(&s->pool_lock);
-	nsupd_err err = conn_open(s, &c, NULL, 0);
+	nsupd_err err = conn_open(s, false, &c, NULL, 0);
 	if (err != NSUPD_OK) {
 		pthread_mutex_lock(&s->pool_lock);
 		s->n_open--;
@@ -650,6 +786,44 @@ static nsupd_err borrow(struct pgs *s, struct conn **out)
 	}
 	atomic_store_explicit(&s->schema_ok, true, memory_order_release);
 	return NSUPD_OK;
+}
+
+/* pg_host_record_many's own connection, one batch at a time. Its UPDATE
+ * takes arrays of unknown length: the server's usual choice plans it anew
+ * for every batch (a custom plan for 2 rows looks cheaper than the generic
+ * one's guess of 10) and that planning cost as much as the batching saved.
+ * The generic plan (index lookups by id in the arrays' order) is right for
+ * every batch, but forcing it on the pool would also force it on queries
+ * whose parameters do change the best plan (the admin lists' filters).
+ * Only after the schema was found current (borrow): else NSUPD_ERR_SCHEMA. */
+static nsupd_err borrow_batch(struct pgs *s, enum batch_kind kind, struct conn **out)
+{
+	*out = NULL;
+	if (!atomic_load_explicit(&s->schema_ok, memory_order_acquire))
+		return NSUPD_ERR_SCHEMA;
+	pthread_mutex_lock(&s->batch_lock[kind]);
+	if (s->batch_conn[kind] == NULL) {
+		nsupd_err err = conn_open(s, true, &s->batch_conn[kind], NULL, 0);
+		if (err != NSUPD_OK) {
+			s->batch_conn[kind] = NULL;
+			pthread_mutex_unlock(&s->batch_lock[kind]);
+			return err;
+		}
+	}
+	*out = s->batch_conn[kind];
+	return NSUPD_OK;
+}
+
+static void release_batch(struct pgs *s, enum batch_kind kind, struct conn *c)
+{
+	if (PQtransactionStatus(c->pg) == PQTRANS_INTRANS ||
+	    PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+	if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		conn_free(c);
+		s->batch_conn[kind] = NULL;
+	}
+	pthread_mutex_unlock(&s->batch_lock[kind]);
 }
 
 /* "cached plan must not change result type": a migration changed a table
@@ -778,14 +952,22 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 	s->max_conns = POOL_MAX;
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
+	for (int k = 0; k < BATCH__COUNT; k++)
+		pthread_mutex_init(&s->batch_lock[k], NULL);
+	pthread_mutex_init(&s->lookup_lock, NULL);
+	pthread_cond_init(&s->lookup_cond, NULL);
 	atomic_init(&s->schema_ok, false);
 
 	/* Connect once now, so a wrong URL or password fails at start-up. */
 	struct conn *c = NULL;
-	nsupd_err err = conn_open(s, &c, errbuf, errsize);
+	nsupd_err err = conn_open(s, false, &c, errbuf, errsize);
 	if (err != NSUPD_OK) {
 		pthread_cond_destroy(&s->pool_cond);
 		pthread_mutex_destroy(&s->pool_lock);
+		for (int k = 0; k < BATCH__COUNT; k++)
+			pthread_mutex_destroy(&s->batch_lock[k]);
+		pthread_mutex_destroy(&s->lookup_lock);
+		pthread_cond_destroy(&s->lookup_cond);
 		free(s->url);
 		free(s);
 		return err;
@@ -808,6 +990,13 @@ static void pg_close(void *impl)
 	}
 	if (n != s->n_open)
 		log_error("store: closed while %d connection(s) still borrowed", s->n_open - n);
+	for (int k = 0; k < BATCH__COUNT; k++) {
+		if (s->batch_conn[k] != NULL)
+			conn_free(s->batch_conn[k]);
+		pthread_mutex_destroy(&s->batch_lock[k]);
+	}
+	pthread_mutex_destroy(&s->lookup_lock);
+	pthread_cond_destroy(&s->lookup_cond);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->pool_lock);
 	/* The URL holds the password: do not leave it in freed memory. */
@@ -1177,14 +1366,125 @@ static void read_host_domain(const PGresult *res, int row, void *out)
 	read_domain_at(res, row, 23, hd->domain);
 }
 
-static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,
+static nsupd_err host_get_with_domain_one(struct pgs *s, const char *name, const char *domain,
 	store_host *host, store_domain *dom)
 {
 	struct params p = { 0 };
 	p_text(&p, name);
 	p_text(&p, domain);
 	struct host_domain hd = { host, dom };
-	return read_one(impl, ST_HOST_DOMAIN_BY_NAME, "get host", &p, read_host_domain, &hd);
+	return read_one(s, ST_HOST_DOMAIN_BY_NAME, "get host", &p, read_host_domain, &hd);
+}
+
+/* A request thread's host lookup, waiting to be answered in a batch. */
+struct lookup_wait {
+	const char *name, *domain;
+	store_host *host;
+	store_domain *dom;
+	nsupd_err result;
+	bool done;
+	struct lookup_wait *next;
+};
+
+/* Most lookups answered by one statement. */
+#define LOOKUP_BATCH_MAX 64
+
+/* An array literal of names (validated DNS labels, quoted anyway). */
+static void tb_names(struct textbuf *b, struct lookup_wait *const *w, size_t n, bool domains)
+{
+	for (size_t i = 0; i < n; i++) {
+		tb_sep(b, i);
+		tb_str(b, "\"");
+		for (const char *c = domains ? w[i]->domain : w[i]->name; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				tb_str(b, "\\");
+			tb_add(b, c, 1);
+		}
+		tb_str(b, "\"");
+	}
+	tb_str(b, n == 0 ? "{}" : "}");
+}
+
+/* Answers n > 1 lookups with one statement; false: the batch failed as a
+ * whole (nothing is set) and the caller asks one by one. */
+static bool lookup_batch(struct pgs *s, struct lookup_wait *const *w, size_t n)
+{
+	struct textbuf names = { 0 }, domains = { 0 };
+	tb_names(&names, w, n, false);
+	tb_names(&domains, w, n, true);
+	bool ok = false;
+	struct conn *c = NULL;
+	if (!names.failed && !domains.failed && borrow_batch(s, BATCH_LOOKUP, &c) == NSUPD_OK) {
+		struct params p = { 0 };
+		p.v[p.n++] = names.p;
+		p.v[p.n++] = domains.p;
+		PGresult *res = NULL;
+		if (run(c, ST_HOST_DOMAIN_BY_NAMES, &p, "get hosts", &res) == NSUPD_OK) {
+			for (size_t i = 0; i < n; i++)
+				w[i]->result = NSUPD_ERR_NOT_FOUND;
+			for (int row = 0; row < PQntuples(res); row++) {
+				int64_t i = col_i64(res, row, HOST_DOMAIN_NCOLS) - 1;
+				if (i < 0 || (size_t)i >= n)
+					continue;
+				struct host_domain hd = { w[i]->host, w[i]->dom };
+				read_host_domain(res, row, &hd);
+				w[i]->result = NSUPD_OK;
+			}
+			ok = true;
+		}
+		PQclear(res);
+		release_batch(s, BATCH_LOOKUP, c);
+	}
+	free(names.p);
+	free(domains.p);
+	return ok;
+}
+
+/* The lookup on every API request. Concurrent ones are answered together:
+ * while one thread runs a lookup, the others queue, and the next to run
+ * takes the whole queue into one statement. One request alone is not
+ * delayed (it runs at once, as a single statement); under load, requests
+ * cost the server one statement per batch instead of one each. */
+static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,
+	store_host *host, store_domain *dom)
+{
+	struct pgs *s = impl;
+	struct lookup_wait me = { .name = name, .domain = domain, .host = host, .dom = dom };
+	pthread_mutex_lock(&s->lookup_lock);
+	if (s->lookup_tail != NULL)
+		s->lookup_tail->next = &me;
+	else
+		s->lookup_head = &me;
+	s->lookup_tail = &me;
+	while (!me.done) {
+		if (s->lookup_running) {
+			pthread_cond_wait(&s->lookup_cond, &s->lookup_lock);
+			continue;
+		}
+		struct lookup_wait *batch[LOOKUP_BATCH_MAX];
+		size_t n = 0;
+		while (s->lookup_head != NULL && n < LOOKUP_BATCH_MAX) {
+			batch[n++] = s->lookup_head;
+			s->lookup_head = s->lookup_head->next;
+		}
+		if (s->lookup_head == NULL)
+			s->lookup_tail = NULL;
+		s->lookup_running = true;
+		pthread_mutex_unlock(&s->lookup_lock);
+
+		if (n == 1 || !lookup_batch(s, batch, n))
+			for (size_t i = 0; i < n; i++)
+				batch[i]->result = host_get_with_domain_one(s, batch[i]->name,
+					batch[i]->domain, batch[i]->host, batch[i]->dom);
+
+		pthread_mutex_lock(&s->lookup_lock);
+		for (size_t i = 0; i < n; i++)
+			batch[i]->done = true;
+		s->lookup_running = false;
+		pthread_cond_broadcast(&s->lookup_cond);
+	}
+	pthread_mutex_unlock(&s->lookup_lock);
+	return me.result;
 }
 
 static nsupd_err pg_host_get_by_name(void *impl, const char *name, const char *domain,
@@ -1257,83 +1557,153 @@ static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *
 	return write_by_id(impl, ST_HOST_RECORD, "record host event", &p);
 }
 
-/* The events of concurrent requests in one pipeline: one round trip and one
- * (implicit) transaction instead of one each. Anything but complete success
- * returns an error without results: then store.c records them one by one
- * (a failed pipeline has applied nothing). */
+/* ---- many host events in one statement ---- */
+
+/* One host's events of a batch folded into one, in arrival order:
+ * counters add up, the last message of each kind and the last address
+ * time of each family win. 0 in at4/at6: that family was not touched. */
+struct folded_event {
+	int64_t id;
+	int64_t client_faults, server_faults, api_auth_faults;
+	const char *client_msg, *server_msg, *api_auth_msg;
+	int64_t at4, at6, at;
+	bool tls4, tls6, abuse;
+};
+
+struct batch_order {
+	int64_t id;
+	size_t pos;
+};
+
+static int batch_order_cmp(const void *a, const void *b)
+{
+	const struct batch_order *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void fold_event(struct folded_event *f, const store_host_event *ev)
+{
+	int64_t at = now_or(ev->now);
+	f->client_faults += ev->client_faults;
+	f->server_faults += ev->server_faults;
+	f->api_auth_faults += ev->api_auth_faults;
+	if (ev->client_msg != NULL)
+		f->client_msg = ev->client_msg;
+	if (ev->server_msg != NULL)
+		f->server_msg = ev->server_msg;
+	if (ev->api_auth_msg != NULL)
+		f->api_auth_msg = ev->api_auth_msg;
+	if (ev->poke_ipv4) {
+		f->at4 = at;
+		f->tls4 = ev->tls;
+	}
+	if (ev->poke_ipv6) {
+		f->at6 = at;
+		f->tls6 = ev->tls;
+	}
+	f->abuse = f->abuse || ev->flag_abuse_blocked;
+	f->at = at;
+}
+
+/* Folds the events by host, sorted by host id, so that every batch takes
+ * its row locks in the same order and two instances' batches cannot
+ * deadlock. slot[i] is the folded event of evs[i]. Returns how many. */
+static size_t fold_events(const int64_t *ids, const store_host_event *const *evs, size_t n,
+	struct batch_order *order, struct folded_event *out, size_t *slot)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = (struct batch_order){ .id = ids[i], .pos = i };
+	qsort(order, n, sizeof(*order), batch_order_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || order[i].id != order[i - 1].id)
+			out[k++] = (struct folded_event){ .id = order[i].id };
+		fold_event(&out[k - 1], evs[order[i].pos]);
+		slot[order[i].pos] = k - 1;
+	}
+	return k;
+}
+
+enum { RECORD_MANY_COLS = 13 };
+
+/* The events of concurrent requests (one host's folded into one) in one
+ * UPDATE: one round trip, one plan start and one commit for the batch
+ * instead of one each. On an error nothing was applied and the caller
+ * records them one by one. */
 static nsupd_err pg_host_record_many(void *impl, const int64_t *ids,
 	const store_host_event *const *evs, size_t n, nsupd_err *results)
 {
 	struct pgs *s = impl;
-	struct params *ps = calloc(n, sizeof(*ps));
-	if (ps == NULL)
-		return NSUPD_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++)
-		host_record_params(&ps[i], ids[i], evs[i]);
+	struct batch_order *order = calloc(n, sizeof(*order));
+	struct folded_event *folded = calloc(n, sizeof(*folded));
+	size_t *slot = calloc(n, sizeof(*slot));
+	bool *found = calloc(n, sizeof(*found));
+	struct textbuf col[RECORD_MANY_COLS];
+	memset(col, 0, sizeof(col));
+	nsupd_err err = NSUPD_ERR_NOMEM;
+	if (order == NULL || folded == NULL || slot == NULL || found == NULL)
+		goto out;
+	size_t k = fold_events(ids, evs, n, order, folded, slot);
+	for (size_t i = 0; i < k; i++) {
+		const struct folded_event *f = &folded[i];
+		tb_i64(&col[0], i, f->id, false);
+		tb_i64(&col[1], i, f->client_faults, false);
+		tb_i64(&col[2], i, f->server_faults, false);
+		tb_i64(&col[3], i, f->api_auth_faults, false);
+		tb_msg(&col[4], i, f->client_msg);
+		tb_msg(&col[5], i, f->server_msg);
+		tb_msg(&col[6], i, f->api_auth_msg);
+		tb_i64(&col[7], i, f->at4, f->at4 == 0);
+		tb_bool(&col[8], i, f->tls4, f->at4 == 0);
+		tb_i64(&col[9], i, f->at6, f->at6 == 0);
+		tb_bool(&col[10], i, f->tls6, f->at6 == 0);
+		tb_bool(&col[11], i, f->abuse, false);
+		tb_i64(&col[12], i, f->at, false);
+	}
+	struct params p = { 0 };
+	for (size_t i = 0; i < RECORD_MANY_COLS; i++) {
+		tb_str(&col[i], "}");
+		if (col[i].failed)
+			goto out;
+		p.v[p.n++] = col[i].p;
+	}
 	struct conn *c = NULL;
-	nsupd_err err = borrow(s, &c);
-	if (err != NSUPD_OK) {
-		free(ps);
-		return err;
-	}
-	err = prepare(c, ST_HOST_RECORD, "record host events");
-	char name[32];
-	stmt_name(ST_HOST_RECORD, name, sizeof(name));
-	bool ok = err == NSUPD_OK && PQenterPipelineMode(c->pg) == 1;
-	bool piped = ok;
-	for (size_t i = 0; i < n && ok; i++)
-		ok = PQsendQueryPrepared(c->pg, name, ps[i].n, ps[i].v, NULL, NULL, 0) == 1;
-	ok = ok && PQpipelineSync(c->pg) == 1;
-	size_t got = 0;
-	bool synced = false;
-	while (ok && !synced) {
-		PGresult *res = PQgetResult(c->pg);
-		if (res == NULL) {
-			/* Between the results of two statements. */
-			if (PQstatus(c->pg) != CONNECTION_OK)
-				ok = false;
-			continue;
-		}
-		switch (PQresultStatus(res)) {
-		case PGRES_PIPELINE_SYNC:
-			synced = true;
-			break;
-		case PGRES_COMMAND_OK:
-			if (got < n)
-				results[got] = changes(res) == 0 ? NSUPD_ERR_NOT_FOUND : NSUPD_OK;
-			got++;
-			break;
-		default:
-			log_warn("store: record host events: %s", PQresultErrorMessage(res));
-			got++;
-			ok = false;
-			/* The rest of the pipeline is aborted; read up to the sync. */
-			for (;;) {
-				PGresult *rest = PQgetResult(c->pg);
-				if (rest == NULL) {
-					if (PQstatus(c->pg) != CONNECTION_OK)
-						break;
-					continue;
-				}
-				bool end = PQresultStatus(rest) == PGRES_PIPELINE_SYNC;
-				PQclear(rest);
-				if (end)
-					break;
+	err = borrow_batch(s, BATCH_RECORD, &c);
+	if (err != NSUPD_OK)
+		goto out;
+	PGresult *res = NULL;
+	err = run(c, ST_HOST_RECORD_MANY, &p, "record host events", &res);
+	if (err == NSUPD_OK) {
+		/* RETURNING h.id: the hosts that exist (in no set order;
+		 * folded is sorted by id). */
+		for (int row = 0; row < PQntuples(res); row++) {
+			int64_t id = col_i64(res, row, 0);
+			size_t lo = 0, hi = k;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (folded[mid].id < id)
+					lo = mid + 1;
+				else
+					hi = mid;
 			}
-			synced = true;
-			break;
+			if (lo < k && folded[lo].id == id)
+				found[lo] = true;
 		}
-		PQclear(res);
+		for (size_t i = 0; i < n; i++)
+			results[i] = found[slot[i]] ? NSUPD_OK : NSUPD_ERR_NOT_FOUND;
 	}
-	if (piped && PQexitPipelineMode(c->pg) != 1) {
-		/* Results left unread: this connection cannot be trusted. */
-		log_warn("store: record host events: %s", PQerrorMessage(c->pg));
-		conn_reset(c, "record host events");
-		ok = false;
-	}
-	release(s, c);
-	free(ps);
-	return ok && got == n ? NSUPD_OK : NSUPD_ERR_DB;
+	PQclear(res);
+	release_batch(s, BATCH_RECORD, c);
+out:
+	for (size_t i = 0; i < RECORD_MANY_COLS; i++)
+		free(col[i].p);
+	free(order);
+	free(folded);
+	free(slot);
+	free(found);
+	return err;
 }
 
 static nsupd_err pg_host_count(void *impl, int64_t *n)

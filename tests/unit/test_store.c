@@ -771,9 +771,9 @@ START_TEST(test_host_record)
 }
 END_TEST
 
-/* Several events at once (one pipeline and transaction on PostgreSQL):
- * each lands on its own host, two for one host add up in order, and an
- * unknown id gets NOT_FOUND without failing the others. */
+/* Several events at once (one UPDATE on PostgreSQL): each lands on its
+ * own host, two for one host add up in order, and an unknown id gets
+ * NOT_FOUND without failing the others. */
 START_TEST(test_host_record_many)
 {
 	migrated();
@@ -827,6 +827,106 @@ START_TEST(test_host_record_many)
 	ck_assert_int_eq(got.client_faults, 5 + 50);
 	ck_assert_int_eq(store_host_get(st, b, &got), NSUPD_OK);
 	ck_assert_int_eq(got.client_faults, 50 + 9);
+}
+END_TEST
+
+/* Messages in a batch that need quoting in an array literal, cutting, or
+ * cleaning (invalid UTF-8) come out as one by one would write them. */
+START_TEST(test_host_record_many_messages)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	int64_t did = add_domain("example.org", uid);
+	int64_t a = add_host("a", did, uid);
+	int64_t b = add_host("b", did, uid);
+	char longmsg[600];
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	store_host_event ev[3];
+	memset(ev, 0, sizeof(ev));
+	ev[0] = (store_host_event){ .client_msg = "quote \" back\\slash {brace,comma} NULL",
+				   .server_msg = "", .now = 1700000001 };
+	ev[1] = (store_host_event){ .client_msg = longmsg, .api_auth_msg = "bad \xff byte",
+				   .now = 1700000002, .flag_abuse_blocked = true };
+	ev[2] = (store_host_event){ .server_msg = "NULL", .now = 1700000003 };
+	const int64_t ids[3] = { a, b, b };
+	const store_host_event *evs[3] = { &ev[0], &ev[1], &ev[2] };
+	nsupd_err results[3];
+	store_host_record_many(st, ids, evs, 3, results);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(results[i], NSUPD_OK);
+	store_host got;
+	ck_assert_int_eq(store_host_get(st, a, &got), NSUPD_OK);
+	ck_assert_str_eq(got.client_result_msg, "quote \" back\\slash {brace,comma} NULL");
+	ck_assert_str_eq(got.server_result_msg, "");
+	ck_assert(!got.abuse_blocked);
+	ck_assert_int_eq(store_host_get(st, b, &got), NSUPD_OK);
+	ck_assert_uint_eq(strlen(got.client_result_msg), 255);
+	ck_assert_str_eq(got.server_result_msg, "NULL");
+	ck_assert(got.abuse_blocked);
+	ck_assert(strncmp(got.api_auth_result_msg, "bad ", 4) == 0);
+}
+END_TEST
+
+/* Lookups from many threads at once (answered in batches on PostgreSQL):
+ * each gets its own host, and names that do not exist get NOT_FOUND. */
+#define LOOKUP_THREADS 16
+#define LOOKUP_ROUNDS 200
+
+struct lookup_run {
+	int index;
+	int failures;
+};
+
+static void *lookup_thread(void *arg)
+{
+	struct lookup_run *run = arg;
+	for (int r = 0; r < LOOKUP_ROUNDS; r++) {
+		int k = (run->index + r) % 8;
+		char fqdn[64];
+		store_host h;
+		store_domain d;
+		if (k == 7) {
+			snprintf(fqdn, sizeof(fqdn), "missing%d.example.org", run->index);
+			if (store_host_get_with_domain(st, fqdn, &h, &d) != NSUPD_ERR_NOT_FOUND)
+				run->failures++;
+			continue;
+		}
+		snprintf(fqdn, sizeof(fqdn), "h%d.%s", k, k % 2 == 0 ? "example.org" : "example.net");
+		char want[16];
+		snprintf(want, sizeof(want), "h%d", k);
+		if (store_host_get_with_domain(st, fqdn, &h, &d) != NSUPD_OK ||
+		    strcmp(h.name, want) != 0 ||
+		    strcmp(d.name, k % 2 == 0 ? "example.org" : "example.net") != 0 ||
+		    h.domain_id != d.id)
+			run->failures++;
+	}
+	return NULL;
+}
+
+START_TEST(test_host_lookup_concurrent)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	int64_t org = add_domain("example.org", uid);
+	int64_t net = add_domain("example.net", uid);
+	for (int k = 0; k < 7; k++) {
+		char name[16];
+		snprintf(name, sizeof(name), "h%d", k);
+		add_host(name, k % 2 == 0 ? org : net, uid);
+	}
+	pthread_t t[LOOKUP_THREADS];
+	struct lookup_run runs[LOOKUP_THREADS];
+	for (int i = 0; i < LOOKUP_THREADS; i++) {
+		runs[i] = (struct lookup_run){ .index = i };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, lookup_thread, &runs[i]), 0);
+	}
+	int failures = 0;
+	for (int i = 0; i < LOOKUP_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		failures += runs[i].failures;
+	}
+	ck_assert_int_eq(failures, 0);
 }
 END_TEST
 
@@ -1710,6 +1810,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_host_secret_and_settings);
 	tcase_add_test(tc, test_host_record);
 	tcase_add_test(tc, test_host_record_many);
+	tcase_add_test(tc, test_host_record_many_messages);
+	tcase_add_test(tc, test_host_lookup_concurrent);
 	tcase_add_test(tc, test_host_record_message_cut);
 	tcase_add_test(tc, test_utf8_cut);
 	tcase_add_test(tc, test_host_delete_count_list);
@@ -1744,6 +1846,8 @@ static Suite *store_suite(void)
 	tcase_add_test(pc, test_host_secret_and_settings);
 	tcase_add_test(pc, test_host_record);
 	tcase_add_test(pc, test_host_record_many);
+	tcase_add_test(pc, test_host_record_many_messages);
+	tcase_add_test(pc, test_host_lookup_concurrent);
 	tcase_add_test(pc, test_host_record_message_cut);
 	tcase_add_test(pc, test_host_delete_count_list);
 	tcase_add_test(pc, test_host_list);
