@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "api/followup.h"
+#include "api/prequery.h"
 #include "api/recorder.h"
 #include "api/updater.h"
 #include "core/dyndns2.h"
@@ -90,10 +91,12 @@ typedef struct nic_job {
 	ip_addr query_addr;
 	dd_answer answer;            /* given once the result is recorded */
 	nsupd_err record_result;
+	prequery *pq;                /* sent before the lookup (api/prequery.h) */
 	http_deferred *deferred;
 } nic_job;
 
 static void nic_run(nic_job *j, http_request *req, http_response *res);
+static void nic_query_resume(void *app, http_request *req, http_response *res);
 
 /* After a plain address's outcome: related hosts and forwards. */
 static void nic_address_done(nic_job *j, http_request *req, size_t i, dd_outcome o)
@@ -279,6 +282,54 @@ static bool nic_wait_for_record(nic_job *j, http_request *req)
 	return true;
 }
 
+static void wake_deferred(void *deferred)
+{
+	http_resume(deferred);
+}
+
+/* A worker thread again, after the prequery's answer came in. */
+static void nic_prequery_resume(void *app, http_request *req, http_response *res)
+{
+	nic_job *j = req->resume_ctx;
+	prequery_answer(j->pq, NULL, NULL, &j->query_answered, &j->query_found, &j->query_addr);
+	prequery_release(j->pq);
+	j->pq = NULL;
+	nic_query_resume(app, req, res);
+}
+
+enum prequery_use { PREQUERY_NONE, PREQUERY_WAITS, PREQUERY_DONE };
+
+/* When the query this address needs was sent before the lookup, its
+ * answer instead of a new query. PREQUERY_DONE: the answer was there and
+ * the address is done; PREQUERY_WAITS: the request waits (for the answer,
+ * or for the write after it); PREQUERY_NONE: ask as usual. */
+static enum prequery_use nic_use_prequery(nic_job *j, http_request *req)
+{
+	prequery *pq = j->pq;
+	if (pq == NULL || !prequery_matches(pq, j->change.fqdn, j->change.family, &j->domain))
+		return PREQUERY_NONE;
+	bool answered = false, found = false;
+	ip_addr current;
+	if (prequery_answer(pq, NULL, NULL, &answered, &found, &current)) {
+		prequery_release(pq);
+		j->pq = NULL;
+		if (!answered)
+			return PREQUERY_NONE;
+		return nic_after_query(j, req, NSUPD_OK, found, &current, NULL) ? PREQUERY_WAITS :
+										   PREQUERY_DONE;
+	}
+	j->deferred = http_defer(req, nic_prequery_resume, j);
+	if (j->deferred == NULL) {
+		prequery_release(pq);
+		j->pq = NULL;
+		return PREQUERY_NONE;
+	}
+	/* Answered in between: resume at once, nic_prequery_resume reads it. */
+	if (prequery_answer(pq, wake_deferred, j->deferred, &answered, &found, &current))
+		http_resume(j->deferred);
+	return PREQUERY_WAITS;
+}
+
 static void nic_run(nic_job *j, http_request *req, http_response *res)
 {
 	for (; j->next < j->n; j->next++) {
@@ -301,9 +352,15 @@ static void nic_run(nic_job *j, http_request *req, http_response *res)
 			nic_address_done(j, req, i, o);
 			continue;
 		}
-		if (nic_wait_for_query(j, req) || nic_query_in_place(j, req))
+		enum prequery_use pu = nic_use_prequery(j, req);
+		if (pu == PREQUERY_DONE)
+			continue;
+		if (pu == PREQUERY_WAITS || nic_wait_for_query(j, req) ||
+		    nic_query_in_place(j, req))
 			return;
 	}
+	prequery_release(j->pq);
+	j->pq = NULL;
 
 	dd_answer ans = dd_combine(j->outcomes, j->n, req->arena);
 	/* A prefix that did not change is no fault: routers re-send it with
@@ -322,35 +379,32 @@ static void nic_run(nic_job *j, http_request *req, http_response *res)
 		answer(res, ans.word, false, ans.body);
 }
 
-/* /nic/update and /nic/delete: the decision sequence of the dyndns2 API. */
-static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bool delete_request)
+/* The family of the one address a request names (myip=, or the client's
+ * address when it names none); 0 when it names several or prefixes, is a
+ * delete or a HEAD, or the address does not parse (nothing to prequery). */
+static int prequery_family(http_request *req, bool delete_request)
+{
+	if (delete_request || req->head || http_query(req, "myipv4") != NULL ||
+	    http_query(req, "myipv6") != NULL || http_query(req, "ip6lanprefix") != NULL ||
+	    http_query(req, "ipv6prefix") != NULL)
+		return 0;
+	const char *myip = http_query(req, "myip");
+	if (myip == NULL || myip[0] == '\0')
+		return req->client.family;
+	dd_addr one;
+	size_t n = 0;
+	if (dd_parse_myip(myip, &one, 1, &n) != NSUPD_OK || n != 1 || one.prefix)
+		return 0;
+	return one.addr.family;
+}
+
+/* After the name checks: the lookup, authentication, the rest of the
+ * checks, and the addresses. Takes *pq into the job when there is one. */
+static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
+			  bool delete_request, const char *hostname, const char *fqdn,
+			  const char *password, prequery **pq)
 {
 	const nsupd_config *cfg = app->cfg;
-	const char *hostname = http_query(req, "hostname");
-	if (is_bad_host(cfg, hostname)) {
-		answer_word(res, DD_ABUSE, true);
-		return;
-	}
-	const char *auth = http_header(req, "Authorization");
-	char *user = NULL, *password = NULL;
-	if (auth == NULL || !dd_basic_auth_decode(auth, req->arena, &user, &password)) {
-		answer_word(res, DD_BADAUTH, false);
-		return;
-	}
-	char fqdn[FQDN_MAX + 1];
-	if (strchr(user, '.') == NULL) {
-		answer_word(res, DD_NOTFQDN, false);
-		return;
-	}
-	if (is_bad_host(cfg, user)) {
-		answer_word(res, DD_ABUSE, true);
-		return;
-	}
-	if (!fqdn_normalize(user, fqdn, sizeof(fqdn))) {
-		answer_word(res, DD_BADAUTH, false);
-		return;
-	}
-
 	store_host host;
 	store_domain domain;
 	nsupd_err e = store_host_get_with_domain(app->store, fqdn, &host, &domain);
@@ -385,6 +439,7 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 	}
 	ev.api_auth_msg = updater_stamp(req->arena, ev.now,
 		"api authentication success. [hostname: %s (given in basic auth)]", fqdn);
+	prequery_remember(fqdn, &domain);
 
 	enum dd_word early = DD_GOOD;   /* DD_GOOD: no early answer */
 	if (hostname != NULL) {
@@ -454,6 +509,8 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 	j->host = host;
 	j->domain = domain;
 	j->ev = ev;
+	j->pq = *pq;
+	*pq = NULL;
 	memcpy(j->addrs, addrs, n * sizeof(addrs[0]));
 	j->n = n;
 	for (size_t i = 0; i < n; i++) {
@@ -463,6 +520,43 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 			j->n_plain++;
 	}
 	nic_run(j, req, res);
+}
+
+/* /nic/update and /nic/delete: the decision sequence of the dyndns2 API. */
+static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bool delete_request)
+{
+	const nsupd_config *cfg = app->cfg;
+	const char *hostname = http_query(req, "hostname");
+	if (is_bad_host(cfg, hostname)) {
+		answer_word(res, DD_ABUSE, true);
+		return;
+	}
+	const char *auth = http_header(req, "Authorization");
+	char *user = NULL, *password = NULL;
+	if (auth == NULL || !dd_basic_auth_decode(auth, req->arena, &user, &password)) {
+		answer_word(res, DD_BADAUTH, false);
+		return;
+	}
+	char fqdn[FQDN_MAX + 1];
+	if (strchr(user, '.') == NULL) {
+		answer_word(res, DD_NOTFQDN, false);
+		return;
+	}
+	if (is_bad_host(cfg, user)) {
+		answer_word(res, DD_ABUSE, true);
+		return;
+	}
+	if (!fqdn_normalize(user, fqdn, sizeof(fqdn))) {
+		answer_word(res, DD_BADAUTH, false);
+		return;
+	}
+
+	prequery *pq = NULL;
+	int family = prequery_family(req, delete_request);
+	if (family != 0)
+		pq = prequery_start(app, fqdn, family);
+	nic_authorize(app, req, res, delete_request, hostname, fqdn, password, &pq);
+	prequery_release(pq);
 }
 
 static void handle_update(void *app, http_request *req, http_response *res)

@@ -408,6 +408,18 @@ static void tb_bool(struct textbuf *b, size_t i, bool x, bool null)
 	tb_str(b, null ? "NULL" : x ? "t" : "f");
 }
 
+/* s as a quoted array element. */
+static void tb_quoted(struct textbuf *b, const char *s)
+{
+	tb_str(b, "\"");
+	for (const char *c = s; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			tb_str(b, "\\");
+		tb_add(b, c, 1);
+	}
+	tb_str(b, "\"");
+}
+
 /* A message as an array element: cut and cleaned like p_msg, quoted. */
 static void tb_msg(struct textbuf *b, size_t i, const char *s)
 {
@@ -418,13 +430,7 @@ static void tb_msg(struct textbuf *b, size_t i, const char *s)
 	}
 	struct params one = { 0 };
 	p_msg(&one, s);
-	tb_str(b, "\"");
-	for (const char *c = one.v[0]; *c != '\0'; c++) {
-		if (*c == '"' || *c == '\\')
-			tb_str(b, "\\");
-		tb_add(b, c, 1);
-	}
-	tb_str(b, "\"");
+	tb_quoted(b, one.v[0]);
 }
 
 /* ---- the pool ---- */
@@ -443,7 +449,16 @@ struct gen_stmt {
 /* Statements that serve many requests at once, each on its own connection. */
 enum batch_kind { BATCH_RECORD, BATCH_LOOKUP, BATCH__COUNT };
 
-struct lookup_wait;
+struct group_wait;
+
+/* Callers of one kind of shared statement: who waits, and whether one of
+ * them is running a batch (group_join). */
+struct group {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct group_wait *head, *tail;
+	bool running;
+};
 
 struct conn {
 	PGconn *pg;
@@ -474,13 +489,8 @@ struct pgs {
 	pthread_mutex_t batch_lock[BATCH__COUNT];
 	struct conn *batch_conn[BATCH__COUNT];
 
-	/* Host lookups of concurrent requests, answered together
-	 * (pg_host_get_with_domain): who waits, and whether one of them is
-	 * running a batch. */
-	pthread_mutex_t lookup_lock;
-	pthread_cond_t lookup_cond;
-	struct lookup_wait *lookup_head, *lookup_tail;
-	bool lookup_running;
+	/* Callers waiting to share a statement (group_join), per kind. */
+	struct group groups[BATCH__COUNT];
 };
 
 /* "CREATE TABLE IF NOT EXISTS" and friends send NOTICEs, which libpq
@@ -952,10 +962,11 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 	s->max_conns = POOL_MAX;
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
-	for (int k = 0; k < BATCH__COUNT; k++)
+	for (int k = 0; k < BATCH__COUNT; k++) {
 		pthread_mutex_init(&s->batch_lock[k], NULL);
-	pthread_mutex_init(&s->lookup_lock, NULL);
-	pthread_cond_init(&s->lookup_cond, NULL);
+		pthread_mutex_init(&s->groups[k].lock, NULL);
+		pthread_cond_init(&s->groups[k].cond, NULL);
+	}
 	atomic_init(&s->schema_ok, false);
 
 	/* Connect once now, so a wrong URL or password fails at start-up. */
@@ -964,10 +975,11 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 	if (err != NSUPD_OK) {
 		pthread_cond_destroy(&s->pool_cond);
 		pthread_mutex_destroy(&s->pool_lock);
-		for (int k = 0; k < BATCH__COUNT; k++)
+		for (int k = 0; k < BATCH__COUNT; k++) {
 			pthread_mutex_destroy(&s->batch_lock[k]);
-		pthread_mutex_destroy(&s->lookup_lock);
-		pthread_cond_destroy(&s->lookup_cond);
+			pthread_mutex_destroy(&s->groups[k].lock);
+			pthread_cond_destroy(&s->groups[k].cond);
+		}
 		free(s->url);
 		free(s);
 		return err;
@@ -994,9 +1006,9 @@ static void pg_close(void *impl)
 		if (s->batch_conn[k] != NULL)
 			conn_free(s->batch_conn[k]);
 		pthread_mutex_destroy(&s->batch_lock[k]);
+		pthread_mutex_destroy(&s->groups[k].lock);
+		pthread_cond_destroy(&s->groups[k].cond);
 	}
-	pthread_mutex_destroy(&s->lookup_lock);
-	pthread_cond_destroy(&s->lookup_cond);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->pool_lock);
 	/* The URL holds the password: do not leave it in freed memory. */
@@ -1366,6 +1378,58 @@ static void read_host_domain(const PGresult *res, int row, void *out)
 	read_domain_at(res, row, 23, hd->domain);
 }
 
+/* ---- statements shared by concurrent requests ---- */
+
+/* One caller's part in a group (group_join); item is the caller's. */
+struct group_wait {
+	void *item;
+	bool done;
+	struct group_wait *next;
+};
+
+/* Most callers served by one statement. */
+#define GROUP_BATCH_MAX 64
+
+/* Runs the caller's item together with those of concurrent callers: while
+ * one thread runs a batch, the others queue; the next free thread takes
+ * the whole queue (up to GROUP_BATCH_MAX) and runs it with one call of
+ * batch_fn, which gives every item its result. A caller alone is not
+ * delayed: it runs at once with a batch of one. Under load, the server
+ * runs one statement per batch instead of one per request. */
+static void group_join(struct pgs *s, struct group *g, struct group_wait *me,
+	void (*batch_fn)(struct pgs *s, struct group_wait *const *w, size_t n))
+{
+	pthread_mutex_lock(&g->lock);
+	if (g->tail != NULL)
+		g->tail->next = me;
+	else
+		g->head = me;
+	g->tail = me;
+	while (!me->done) {
+		if (g->running) {
+			pthread_cond_wait(&g->cond, &g->lock);
+			continue;
+		}
+		struct group_wait *batch[GROUP_BATCH_MAX];
+		size_t n = 0;
+		while (g->head != NULL && n < GROUP_BATCH_MAX) {
+			batch[n++] = g->head;
+			g->head = g->head->next;
+		}
+		if (g->head == NULL)
+			g->tail = NULL;
+		g->running = true;
+		pthread_mutex_unlock(&g->lock);
+		batch_fn(s, batch, n);
+		pthread_mutex_lock(&g->lock);
+		for (size_t i = 0; i < n; i++)
+			batch[i]->done = true;
+		g->running = false;
+		pthread_cond_broadcast(&g->cond);
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
 static nsupd_err host_get_with_domain_one(struct pgs *s, const char *name, const char *domain,
 	store_host *host, store_domain *dom)
 {
@@ -1382,32 +1446,22 @@ struct lookup_wait {
 	store_host *host;
 	store_domain *dom;
 	nsupd_err result;
-	bool done;
-	struct lookup_wait *next;
 };
 
-/* Most lookups answered by one statement. */
-#define LOOKUP_BATCH_MAX 64
-
 /* An array literal of names (validated DNS labels, quoted anyway). */
-static void tb_names(struct textbuf *b, struct lookup_wait *const *w, size_t n, bool domains)
+static void tb_names(struct textbuf *b, struct group_wait *const *w, size_t n, bool domains)
 {
 	for (size_t i = 0; i < n; i++) {
+		const struct lookup_wait *l = w[i]->item;
 		tb_sep(b, i);
-		tb_str(b, "\"");
-		for (const char *c = domains ? w[i]->domain : w[i]->name; *c != '\0'; c++) {
-			if (*c == '"' || *c == '\\')
-				tb_str(b, "\\");
-			tb_add(b, c, 1);
-		}
-		tb_str(b, "\"");
+		tb_quoted(b, domains ? l->domain : l->name);
 	}
 	tb_str(b, n == 0 ? "{}" : "}");
 }
 
 /* Answers n > 1 lookups with one statement; false: the batch failed as a
  * whole (nothing is set) and the caller asks one by one. */
-static bool lookup_batch(struct pgs *s, struct lookup_wait *const *w, size_t n)
+static bool lookup_batch(struct pgs *s, struct group_wait *const *w, size_t n)
 {
 	struct textbuf names = { 0 }, domains = { 0 };
 	tb_names(&names, w, n, false);
@@ -1421,14 +1475,15 @@ static bool lookup_batch(struct pgs *s, struct lookup_wait *const *w, size_t n)
 		PGresult *res = NULL;
 		if (run(c, ST_HOST_DOMAIN_BY_NAMES, &p, "get hosts", &res) == NSUPD_OK) {
 			for (size_t i = 0; i < n; i++)
-				w[i]->result = NSUPD_ERR_NOT_FOUND;
+				((struct lookup_wait *)w[i]->item)->result = NSUPD_ERR_NOT_FOUND;
 			for (int row = 0; row < PQntuples(res); row++) {
 				int64_t i = col_i64(res, row, HOST_DOMAIN_NCOLS) - 1;
 				if (i < 0 || (size_t)i >= n)
 					continue;
-				struct host_domain hd = { w[i]->host, w[i]->dom };
+				struct lookup_wait *l = w[i]->item;
+				struct host_domain hd = { l->host, l->dom };
 				read_host_domain(res, row, &hd);
-				w[i]->result = NSUPD_OK;
+				l->result = NSUPD_OK;
 			}
 			ok = true;
 		}
@@ -1440,51 +1495,26 @@ static bool lookup_batch(struct pgs *s, struct lookup_wait *const *w, size_t n)
 	return ok;
 }
 
-/* The lookup on every API request. Concurrent ones are answered together:
- * while one thread runs a lookup, the others queue, and the next to run
- * takes the whole queue into one statement. One request alone is not
- * delayed (it runs at once, as a single statement); under load, requests
- * cost the server one statement per batch instead of one each. */
+static void lookup_run(struct pgs *s, struct group_wait *const *w, size_t n)
+{
+	if (n > 1 && lookup_batch(s, w, n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct lookup_wait *l = w[i]->item;
+		l->result = host_get_with_domain_one(s, l->name, l->domain, l->host, l->dom);
+	}
+}
+
+/* The lookup on every API request; concurrent ones share a statement
+ * (group_join). */
 static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,
 	store_host *host, store_domain *dom)
 {
 	struct pgs *s = impl;
-	struct lookup_wait me = { .name = name, .domain = domain, .host = host, .dom = dom };
-	pthread_mutex_lock(&s->lookup_lock);
-	if (s->lookup_tail != NULL)
-		s->lookup_tail->next = &me;
-	else
-		s->lookup_head = &me;
-	s->lookup_tail = &me;
-	while (!me.done) {
-		if (s->lookup_running) {
-			pthread_cond_wait(&s->lookup_cond, &s->lookup_lock);
-			continue;
-		}
-		struct lookup_wait *batch[LOOKUP_BATCH_MAX];
-		size_t n = 0;
-		while (s->lookup_head != NULL && n < LOOKUP_BATCH_MAX) {
-			batch[n++] = s->lookup_head;
-			s->lookup_head = s->lookup_head->next;
-		}
-		if (s->lookup_head == NULL)
-			s->lookup_tail = NULL;
-		s->lookup_running = true;
-		pthread_mutex_unlock(&s->lookup_lock);
-
-		if (n == 1 || !lookup_batch(s, batch, n))
-			for (size_t i = 0; i < n; i++)
-				batch[i]->result = host_get_with_domain_one(s, batch[i]->name,
-					batch[i]->domain, batch[i]->host, batch[i]->dom);
-
-		pthread_mutex_lock(&s->lookup_lock);
-		for (size_t i = 0; i < n; i++)
-			batch[i]->done = true;
-		s->lookup_running = false;
-		pthread_cond_broadcast(&s->lookup_cond);
-	}
-	pthread_mutex_unlock(&s->lookup_lock);
-	return me.result;
+	struct lookup_wait l = { .name = name, .domain = domain, .host = host, .dom = dom };
+	struct group_wait me = { .item = &l };
+	group_join(s, &s->groups[BATCH_LOOKUP], &me, lookup_run);
+	return l.result;
 }
 
 static nsupd_err pg_host_get_by_name(void *impl, const char *name, const char *domain,
@@ -1550,11 +1580,11 @@ static void host_record_params(struct params *p, int64_t id, const store_host_ev
 	p_i64(p, id);
 }
 
-static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev)
+static nsupd_err host_record_one(struct pgs *s, int64_t id, const store_host_event *ev)
 {
 	struct params p = { 0 };
 	host_record_params(&p, id, ev);
-	return write_by_id(impl, ST_HOST_RECORD, "record host event", &p);
+	return write_by_id(s, ST_HOST_RECORD, "record host event", &p);
 }
 
 /* ---- many host events in one statement ---- */
@@ -1704,6 +1734,11 @@ out:
 	free(slot);
 	free(found);
 	return err;
+}
+
+static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev)
+{
+	return host_record_one(impl, id, ev);
 }
 
 static nsupd_err pg_host_count(void *impl, int64_t *n)
