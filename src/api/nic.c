@@ -1,5 +1,7 @@
 #include "api/nic.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -398,16 +400,16 @@ static int prequery_family(http_request *req, bool delete_request)
 	return one.addr.family;
 }
 
-/* After the name checks: the lookup, authentication, the rest of the
- * checks, and the addresses. Takes *pq into the job when there is one. */
+/* After the lookup (e, found, found_domain): authentication, the rest of
+ * the checks, and the addresses. Takes *pq into the job when there is one. */
 static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 			  bool delete_request, const char *hostname, const char *fqdn,
-			  const char *password, prequery **pq)
+			  const char *password, prequery **pq, nsupd_err e, const store_host *found,
+			  const store_domain *found_domain)
 {
 	const nsupd_config *cfg = app->cfg;
-	store_host host;
-	store_domain domain;
-	nsupd_err e = store_host_get_with_domain(app->store, fqdn, &host, &domain);
+	store_host host = *found;
+	store_domain domain = *found_domain;
 	if (e == NSUPD_ERR_NOT_FOUND) {
 		answer_word(res, DD_BADAUTH, false);
 		return;
@@ -522,6 +524,47 @@ static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 	nic_run(j, req, res);
 }
 
+/* A request waiting for its host's lookup (store_host_lookup_start). */
+enum { LOOKUP_PENDING, LOOKUP_WAITING, LOOKUP_ANSWERED };
+typedef struct nic_lookup {
+	nsupd_app *app;
+	bool delete_request;
+	const char *hostname, *password;   /* in the request's arena */
+	char fqdn[FQDN_MAX + 1];
+	prequery *pq;
+	store_host host;
+	store_domain domain;
+	nsupd_err result;
+	/* LOOKUP_WAITING once the request is put aside; whichever of the
+	 * answer and the handler comes second resumes it. */
+	atomic_int state;
+	http_deferred *deferred;
+} nic_lookup;
+
+static void nic_lookup_finish(nic_lookup *l, http_request *req, http_response *res)
+{
+	nic_authorize(l->app, req, res, l->delete_request, l->hostname, l->fqdn, l->password,
+		      &l->pq, l->result, &l->host, &l->domain);
+	prequery_release(l->pq);
+	l->pq = NULL;
+}
+
+/* The store's lookup thread: the lookup is answered. */
+static void nic_looked_up(void *ctx, nsupd_err result)
+{
+	nic_lookup *l = ctx;
+	l->result = result;
+	if (atomic_exchange(&l->state, LOOKUP_ANSWERED) == LOOKUP_WAITING)
+		http_resume(l->deferred);
+}
+
+/* A worker thread again, after nic_looked_up. */
+static void nic_lookup_resume(void *app, http_request *req, http_response *res)
+{
+	(void)app;
+	nic_lookup_finish(req->resume_ctx, req, res);
+}
+
 /* /nic/update and /nic/delete: the decision sequence of the dyndns2 API. */
 static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bool delete_request)
 {
@@ -555,8 +598,33 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 	int family = prequery_family(req, delete_request);
 	if (family != 0)
 		pq = prequery_start(app, fqdn, family);
-	nic_authorize(app, req, res, delete_request, hostname, fqdn, password, &pq);
-	prequery_release(pq);
+	nic_lookup *l = arena_alloc(req->arena, sizeof(*l));
+	if (l == NULL) {
+		prequery_release(pq);
+		answer_word(res, DD_911, false);
+		return;
+	}
+	*l = (nic_lookup){ .app = app, .delete_request = delete_request, .hostname = hostname,
+			   .password = password, .pq = pq };
+	atomic_init(&l->state, LOOKUP_PENDING);
+	memcpy(l->fqdn, fqdn, sizeof(l->fqdn));
+	if (store_host_lookup_start(app->store, fqdn, &l->host, &l->domain, &l->result,
+				    nic_looked_up, l)) {
+		nic_lookup_finish(l, req, res);
+		return;
+	}
+	/* Queued: wait without the thread, unless the answer came already. */
+	l->deferred = http_defer(req, nic_lookup_resume, l);
+	if (l->deferred == NULL) {
+		/* Cannot put the request aside: wait here (rare, out of memory). */
+		while (atomic_load(&l->state) != LOOKUP_ANSWERED)
+			sched_yield();
+		nic_lookup_finish(l, req, res);
+		return;
+	}
+	int expected = LOOKUP_PENDING;
+	if (!atomic_compare_exchange_strong(&l->state, &expected, LOOKUP_WAITING))
+		http_resume(l->deferred);
 }
 
 static void handle_update(void *app, http_request *req, http_response *res)

@@ -246,6 +246,30 @@ nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *hos
 	return s->ops->host_get_with_domain(s->impl, buf, dot + 1, host, domain);
 }
 
+bool store_host_lookup_start(store *s, const char *fqdn, store_host *host, store_domain *domain,
+			     nsupd_err *result, store_lookup_done_fn done, void *ctx)
+{
+	if (s == NULL || fqdn == NULL || host == NULL || domain == NULL || result == NULL ||
+	    done == NULL) {
+		if (result != NULL)
+			*result = NSUPD_ERR_INVALID;
+		return true;
+	}
+	char buf[64 + STORE_NAME_MAX];
+	char *dot = NULL;
+	if (!normalise_name(fqdn, buf, sizeof(buf)) || (dot = strchr(buf, '.')) == NULL ||
+	    dot == buf || dot[1] == '\0') {
+		*result = NSUPD_ERR_NOT_FOUND;
+		return true;
+	}
+	*dot = '\0';
+	if (s->ops->host_lookup_start == NULL) {
+		*result = s->ops->host_get_with_domain(s->impl, buf, dot + 1, host, domain);
+		return true;
+	}
+	return s->ops->host_lookup_start(s->impl, buf, dot + 1, host, domain, result, done, ctx);
+}
+
 nsupd_err store_host_get(store *s, int64_t id, store_host *out)
 {
 	if (s == NULL || out == NULL)

@@ -145,6 +145,15 @@ nsupd_err store_host_get_by_fqdn(store *s, const char *fqdn, store_host *out);
  * update path needs both). */
 nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *host,
 				     store_domain *domain);
+/* The same for a caller that can wait without a thread (the update API).
+ * true: done here, *result as store_host_get_with_domain's. false: queued;
+ * done(ctx, result) is called exactly once, from another thread, after
+ * host and domain are filled (they must stay valid until then). Where
+ * lookups are round trips (PostgreSQL), concurrent ones are answered
+ * together. */
+typedef void (*store_lookup_done_fn)(void *ctx, nsupd_err result);
+bool store_host_lookup_start(store *s, const char *fqdn, store_host *host, store_domain *domain,
+			     nsupd_err *result, store_lookup_done_fn done, void *ctx);
 nsupd_err store_host_get(store *s, int64_t id, store_host *out);
 nsupd_err store_host_delete(store *s, int64_t id);
 nsupd_err store_host_set_secret(store *s, int64_t id, const char *secret_hash);

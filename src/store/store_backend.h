@@ -68,6 +68,11 @@ struct store_ops {
 		store_host *out);
 	nsupd_err (*host_get_with_domain)(void *impl, const char *name, const char *domain,
 		store_host *host, store_domain *dom);
+	/* Optional (NULL: store.c looks up in place): store_host_lookup_start
+	 * with the name split as for host_get_by_name. */
+	bool (*host_lookup_start)(void *impl, const char *name, const char *domain,
+		store_host *host, store_domain *dom, nsupd_err *result,
+		store_lookup_done_fn done, void *ctx);
 	nsupd_err (*host_get)(void *impl, int64_t id, store_host *out);
 	nsupd_err (*host_delete)(void *impl, int64_t id);
 	nsupd_err (*host_set_secret)(void *impl, int64_t id, const char *secret_hash);

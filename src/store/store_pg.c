@@ -449,16 +449,7 @@ struct gen_stmt {
 /* Statements that serve many requests at once, each on its own connection. */
 enum batch_kind { BATCH_RECORD, BATCH_LOOKUP, BATCH__COUNT };
 
-struct group_wait;
-
-/* Callers of one kind of shared statement: who waits, and whether one of
- * them is running a batch (group_join). */
-struct group {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct group_wait *head, *tail;
-	bool running;
-};
+struct lookup_item;
 
 struct conn {
 	PGconn *pg;
@@ -489,8 +480,13 @@ struct pgs {
 	pthread_mutex_t batch_lock[BATCH__COUNT];
 	struct conn *batch_conn[BATCH__COUNT];
 
-	/* Callers waiting to share a statement (group_join), per kind. */
-	struct group groups[BATCH__COUNT];
+	/* Lookups waiting for the lookup thread (pg_host_lookup_start). */
+	pthread_mutex_t lookup_mu;
+	pthread_cond_t lookup_cond;
+	struct lookup_item *lookup_head, *lookup_tail;
+	int lookups_running;             /* in place or in the thread */
+	bool lookup_thread_on, lookup_stop;
+	pthread_t lookup_thread;
 };
 
 /* "CREATE TABLE IF NOT EXISTS" and friends send NOTICEs, which libpq
@@ -962,11 +958,10 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 	s->max_conns = POOL_MAX;
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
-	for (int k = 0; k < BATCH__COUNT; k++) {
+	for (int k = 0; k < BATCH__COUNT; k++)
 		pthread_mutex_init(&s->batch_lock[k], NULL);
-		pthread_mutex_init(&s->groups[k].lock, NULL);
-		pthread_cond_init(&s->groups[k].cond, NULL);
-	}
+	pthread_mutex_init(&s->lookup_mu, NULL);
+	pthread_cond_init(&s->lookup_cond, NULL);
 	atomic_init(&s->schema_ok, false);
 
 	/* Connect once now, so a wrong URL or password fails at start-up. */
@@ -975,11 +970,10 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 	if (err != NSUPD_OK) {
 		pthread_cond_destroy(&s->pool_cond);
 		pthread_mutex_destroy(&s->pool_lock);
-		for (int k = 0; k < BATCH__COUNT; k++) {
+		for (int k = 0; k < BATCH__COUNT; k++)
 			pthread_mutex_destroy(&s->batch_lock[k]);
-			pthread_mutex_destroy(&s->groups[k].lock);
-			pthread_cond_destroy(&s->groups[k].cond);
-		}
+		pthread_mutex_destroy(&s->lookup_mu);
+		pthread_cond_destroy(&s->lookup_cond);
 		free(s->url);
 		free(s);
 		return err;
@@ -993,6 +987,14 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 static void pg_close(void *impl)
 {
 	struct pgs *s = impl;
+	/* Queued lookups are answered first (their requests are waiting). */
+	pthread_mutex_lock(&s->lookup_mu);
+	s->lookup_stop = true;
+	bool joined = s->lookup_thread_on;
+	pthread_cond_signal(&s->lookup_cond);
+	pthread_mutex_unlock(&s->lookup_mu);
+	if (joined)
+		pthread_join(s->lookup_thread, NULL);
 	int n = 0;
 	while (s->free_list != NULL) {
 		struct conn *c = s->free_list;
@@ -1006,9 +1008,9 @@ static void pg_close(void *impl)
 		if (s->batch_conn[k] != NULL)
 			conn_free(s->batch_conn[k]);
 		pthread_mutex_destroy(&s->batch_lock[k]);
-		pthread_mutex_destroy(&s->groups[k].lock);
-		pthread_cond_destroy(&s->groups[k].cond);
 	}
+	pthread_mutex_destroy(&s->lookup_mu);
+	pthread_cond_destroy(&s->lookup_cond);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->pool_lock);
 	/* The URL holds the password: do not leave it in freed memory. */
@@ -1378,58 +1380,6 @@ static void read_host_domain(const PGresult *res, int row, void *out)
 	read_domain_at(res, row, 23, hd->domain);
 }
 
-/* ---- statements shared by concurrent requests ---- */
-
-/* One caller's part in a group (group_join); item is the caller's. */
-struct group_wait {
-	void *item;
-	bool done;
-	struct group_wait *next;
-};
-
-/* Most callers served by one statement. */
-#define GROUP_BATCH_MAX 64
-
-/* Runs the caller's item together with those of concurrent callers: while
- * one thread runs a batch, the others queue; the next free thread takes
- * the whole queue (up to GROUP_BATCH_MAX) and runs it with one call of
- * batch_fn, which gives every item its result. A caller alone is not
- * delayed: it runs at once with a batch of one. Under load, the server
- * runs one statement per batch instead of one per request. */
-static void group_join(struct pgs *s, struct group *g, struct group_wait *me,
-	void (*batch_fn)(struct pgs *s, struct group_wait *const *w, size_t n))
-{
-	pthread_mutex_lock(&g->lock);
-	if (g->tail != NULL)
-		g->tail->next = me;
-	else
-		g->head = me;
-	g->tail = me;
-	while (!me->done) {
-		if (g->running) {
-			pthread_cond_wait(&g->cond, &g->lock);
-			continue;
-		}
-		struct group_wait *batch[GROUP_BATCH_MAX];
-		size_t n = 0;
-		while (g->head != NULL && n < GROUP_BATCH_MAX) {
-			batch[n++] = g->head;
-			g->head = g->head->next;
-		}
-		if (g->head == NULL)
-			g->tail = NULL;
-		g->running = true;
-		pthread_mutex_unlock(&g->lock);
-		batch_fn(s, batch, n);
-		pthread_mutex_lock(&g->lock);
-		for (size_t i = 0; i < n; i++)
-			batch[i]->done = true;
-		g->running = false;
-		pthread_cond_broadcast(&g->cond);
-	}
-	pthread_mutex_unlock(&g->lock);
-}
-
 static nsupd_err host_get_with_domain_one(struct pgs *s, const char *name, const char *domain,
 	store_host *host, store_domain *dom)
 {
@@ -1440,28 +1390,34 @@ static nsupd_err host_get_with_domain_one(struct pgs *s, const char *name, const
 	return read_one(s, ST_HOST_DOMAIN_BY_NAME, "get host", &p, read_host_domain, &hd);
 }
 
-/* A request thread's host lookup, waiting to be answered in a batch. */
-struct lookup_wait {
-	const char *name, *domain;
+/* A lookup queued for the lookup thread (pg_host_lookup_start). */
+struct lookup_item {
+	char name[64];
+	char domain[STORE_NAME_MAX];
 	store_host *host;
 	store_domain *dom;
 	nsupd_err result;
+	store_lookup_done_fn done;
+	void *ctx;
+	struct lookup_item *next;
 };
 
+/* Most lookups answered by one statement. */
+#define LOOKUP_BATCH_MAX 64
+
 /* An array literal of names (validated DNS labels, quoted anyway). */
-static void tb_names(struct textbuf *b, struct group_wait *const *w, size_t n, bool domains)
+static void tb_names(struct textbuf *b, struct lookup_item *const *w, size_t n, bool domains)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct lookup_wait *l = w[i]->item;
 		tb_sep(b, i);
-		tb_quoted(b, domains ? l->domain : l->name);
+		tb_quoted(b, domains ? w[i]->domain : w[i]->name);
 	}
 	tb_str(b, n == 0 ? "{}" : "}");
 }
 
 /* Answers n > 1 lookups with one statement; false: the batch failed as a
  * whole (nothing is set) and the caller asks one by one. */
-static bool lookup_batch(struct pgs *s, struct group_wait *const *w, size_t n)
+static bool lookup_batch(struct pgs *s, struct lookup_item *const *w, size_t n)
 {
 	struct textbuf names = { 0 }, domains = { 0 };
 	tb_names(&names, w, n, false);
@@ -1475,15 +1431,14 @@ static bool lookup_batch(struct pgs *s, struct group_wait *const *w, size_t n)
 		PGresult *res = NULL;
 		if (run(c, ST_HOST_DOMAIN_BY_NAMES, &p, "get hosts", &res) == NSUPD_OK) {
 			for (size_t i = 0; i < n; i++)
-				((struct lookup_wait *)w[i]->item)->result = NSUPD_ERR_NOT_FOUND;
+				w[i]->result = NSUPD_ERR_NOT_FOUND;
 			for (int row = 0; row < PQntuples(res); row++) {
 				int64_t i = col_i64(res, row, HOST_DOMAIN_NCOLS) - 1;
 				if (i < 0 || (size_t)i >= n)
 					continue;
-				struct lookup_wait *l = w[i]->item;
-				struct host_domain hd = { l->host, l->dom };
+				struct host_domain hd = { w[i]->host, w[i]->dom };
 				read_host_domain(res, row, &hd);
-				l->result = NSUPD_OK;
+				w[i]->result = NSUPD_OK;
 			}
 			ok = true;
 		}
@@ -1495,26 +1450,94 @@ static bool lookup_batch(struct pgs *s, struct group_wait *const *w, size_t n)
 	return ok;
 }
 
-static void lookup_run(struct pgs *s, struct group_wait *const *w, size_t n)
+/* The lookup thread: answers what queued while the previous batch (or a
+ * lookup in place) ran, one statement a batch, then calls each back. */
+static void *lookup_main(void *arg)
 {
-	if (n > 1 && lookup_batch(s, w, n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct lookup_wait *l = w[i]->item;
-		l->result = host_get_with_domain_one(s, l->name, l->domain, l->host, l->dom);
+	struct pgs *s = arg;
+	pthread_mutex_lock(&s->lookup_mu);
+	for (;;) {
+		while (s->lookup_head == NULL && !s->lookup_stop)
+			pthread_cond_wait(&s->lookup_cond, &s->lookup_mu);
+		if (s->lookup_head == NULL)
+			break;
+		struct lookup_item *batch[LOOKUP_BATCH_MAX];
+		size_t n = 0;
+		while (s->lookup_head != NULL && n < LOOKUP_BATCH_MAX) {
+			batch[n++] = s->lookup_head;
+			s->lookup_head = s->lookup_head->next;
+		}
+		if (s->lookup_head == NULL)
+			s->lookup_tail = NULL;
+		s->lookups_running++;
+		pthread_mutex_unlock(&s->lookup_mu);
+
+		if (n == 1 || !lookup_batch(s, batch, n))
+			for (size_t i = 0; i < n; i++)
+				batch[i]->result = host_get_with_domain_one(s, batch[i]->name,
+					batch[i]->domain, batch[i]->host, batch[i]->dom);
+		for (size_t i = 0; i < n; i++) {
+			batch[i]->done(batch[i]->ctx, batch[i]->result);
+			free(batch[i]);
+		}
+
+		pthread_mutex_lock(&s->lookup_mu);
+		s->lookups_running--;
 	}
+	pthread_mutex_unlock(&s->lookup_mu);
+	return NULL;
 }
 
-/* The lookup on every API request; concurrent ones share a statement
- * (group_join). */
 static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,
 	store_host *host, store_domain *dom)
 {
+	return host_get_with_domain_one(impl, name, domain, host, dom);
+}
+
+/* The lookup of every API request. While no lookup runs, it runs at once
+ * on the caller's thread, as a single statement; while one runs, it
+ * queues for the lookup thread, which answers the queue with one
+ * statement, and the caller waits without a thread. So a request alone
+ * is not delayed, and under load the server runs one statement per batch
+ * instead of one per request. */
+static bool pg_host_lookup_start(void *impl, const char *name, const char *domain,
+	store_host *host, store_domain *dom, nsupd_err *result, store_lookup_done_fn done,
+	void *ctx)
+{
 	struct pgs *s = impl;
-	struct lookup_wait l = { .name = name, .domain = domain, .host = host, .dom = dom };
-	struct group_wait me = { .item = &l };
-	group_join(s, &s->groups[BATCH_LOOKUP], &me, lookup_run);
-	return l.result;
+	struct lookup_item *it = NULL;
+	pthread_mutex_lock(&s->lookup_mu);
+	bool in_place = s->lookups_running == 0 && s->lookup_head == NULL;
+	if (!in_place && !s->lookup_thread_on && !s->lookup_stop) {
+		s->lookup_thread_on = pthread_create(&s->lookup_thread, NULL, lookup_main, s) == 0;
+		if (!s->lookup_thread_on)
+			log_warn("store: cannot start the lookup thread; looking up in place");
+	}
+	if (!in_place && s->lookup_thread_on && !s->lookup_stop &&
+	    strlen(name) < sizeof(it->name) && strlen(domain) < sizeof(it->domain) &&
+	    (it = calloc(1, sizeof(*it))) != NULL) {
+		memcpy(it->name, name, strlen(name) + 1);
+		memcpy(it->domain, domain, strlen(domain) + 1);
+		it->host = host;
+		it->dom = dom;
+		it->done = done;
+		it->ctx = ctx;
+		if (s->lookup_tail != NULL)
+			s->lookup_tail->next = it;
+		else
+			s->lookup_head = it;
+		s->lookup_tail = it;
+		pthread_cond_signal(&s->lookup_cond);
+		pthread_mutex_unlock(&s->lookup_mu);
+		return false;
+	}
+	s->lookups_running++;
+	pthread_mutex_unlock(&s->lookup_mu);
+	*result = host_get_with_domain_one(s, name, domain, host, dom);
+	pthread_mutex_lock(&s->lookup_mu);
+	s->lookups_running--;
+	pthread_mutex_unlock(&s->lookup_mu);
+	return true;
 }
 
 static nsupd_err pg_host_get_by_name(void *impl, const char *name, const char *domain,
@@ -2163,6 +2186,7 @@ const struct store_ops store_pg_ops = {
 	.host_add = pg_host_add,
 	.host_get_by_name = pg_host_get_by_name,
 	.host_get_with_domain = pg_host_get_with_domain,
+	.host_lookup_start = pg_host_lookup_start,
 	.host_get = pg_host_get,
 	.host_delete = pg_host_delete,
 	.host_set_secret = pg_host_set_secret,
