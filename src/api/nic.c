@@ -254,17 +254,23 @@ static void nic_recorded(void *ctx, nsupd_err result)
 	http_resume(j->deferred);
 }
 
-/* A worker thread again, after nic_recorded: the answer. */
-static void nic_record_resume(void *app, http_request *req, http_response *res)
+/* The answer once the result is recorded (or failed to be: 911). */
+static void nic_answer_recorded(nic_job *j, http_response *res, nsupd_err recorded)
 {
-	nic_job *j = req->resume_ctx;
-	if (j->record_result != NSUPD_OK) {
+	if (recorded != NSUPD_OK) {
 		log_error("host %s.%s: cannot record the result: %s", j->host.name, j->host.domain,
-			  nsupd_strerror(j->record_result));
+			  nsupd_strerror(recorded));
 		answer_word(res, DD_911, false);
 		return;
 	}
 	answer(res, j->answer.word, false, j->answer.body);
+}
+
+/* A worker thread again, after nic_recorded: the answer. */
+static void nic_record_resume(void *app, http_request *req, http_response *res)
+{
+	nic_job *j = req->resume_ctx;
+	nic_answer_recorded(j, res, j->record_result);
 }
 
 /* Where a result write is a round trip of its own (PostgreSQL), it goes
@@ -370,15 +376,10 @@ static void nic_run(nic_job *j, http_request *req, http_response *res)
 	if (ans.client_fault && j->n_plain > 0)
 		j->ev.client_faults++;
 	j->answer = ans;
-	if (!j->dry_run && nic_wait_for_record(j, req))
-		return;
-	bool store_failed = false;
-	if (!j->dry_run)
-		store_event(j->app, &j->host, &j->ev, &store_failed);
-	if (store_failed)
-		answer_word(res, DD_911, false);
-	else
-		answer(res, ans.word, false, ans.body);
+	if (j->dry_run)
+		nic_answer_recorded(j, res, NSUPD_OK);
+	else if (!nic_wait_for_record(j, req))
+		nic_answer_recorded(j, res, store_host_record(j->app->store, j->host.id, &j->ev));
 }
 
 /* The family of the one address a request names (myip=, or the client's
@@ -400,16 +401,14 @@ static int prequery_family(http_request *req, bool delete_request)
 	return one.addr.family;
 }
 
-/* After the lookup (e, found, found_domain): authentication, the rest of
+/* After the lookup (e, host, domain): authentication, the rest of
  * the checks, and the addresses. Takes *pq into the job when there is one. */
 static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 			  bool delete_request, const char *hostname, const char *fqdn,
-			  const char *password, prequery **pq, nsupd_err e, const store_host *found,
-			  const store_domain *found_domain)
+			  const char *password, prequery **pq, nsupd_err e, const store_host *host,
+			  const store_domain *domain)
 {
 	const nsupd_config *cfg = app->cfg;
-	store_host host = *found;
-	store_domain domain = *found_domain;
 	if (e == NSUPD_ERR_NOT_FOUND) {
 		answer_word(res, DD_BADAUTH, false);
 		return;
@@ -424,12 +423,12 @@ static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 	store_host_event ev = { .now = (int64_t)time(NULL) };
 	bool store_failed = false;
 	bool rehash = false;
-	if (!secret_verify(password, host.secret_hash, &rehash)) {
+	if (!secret_verify(password, host->secret_hash, &rehash)) {
 		if (!dry_run) {
 			ev.api_auth_faults = 1;
 			ev.api_auth_msg = updater_stamp(req->arena, ev.now,
 				"api authentication failure. [hostname: %s (given in basic auth)]", fqdn);
-			store_event(app, &host, &ev, &store_failed);
+			store_event(app, host, &ev, &store_failed);
 		}
 		answer_word(res, store_failed ? DD_911 : DD_BADAUTH, false);
 		return;
@@ -437,11 +436,11 @@ static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 	if (rehash && !dry_run) {
 		char hash[SECRET_HASH_MAX];
 		if (secret_hash(password, hash) == NSUPD_OK)
-			store_host_set_secret(app->store, host.id, hash);
+			store_host_set_secret(app->store, host->id, hash);
 	}
 	ev.api_auth_msg = updater_stamp(req->arena, ev.now,
 		"api authentication success. [hostname: %s (given in basic auth)]", fqdn);
-	prequery_remember(fqdn, &domain);
+	prequery_remember(fqdn, domain);
 
 	enum dd_word early = DD_GOOD;   /* DD_GOOD: no early answer */
 	if (hostname != NULL) {
@@ -494,7 +493,7 @@ static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 	}
 	if (early != DD_GOOD) {
 		if (!dry_run)
-			store_event(app, &host, &ev, &store_failed);
+			store_event(app, host, &ev, &store_failed);
 		answer_word(res, store_failed ? DD_911 : early, false);
 		return;
 	}
@@ -508,8 +507,8 @@ static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 	j->app = app;
 	j->delete_request = delete_request;
 	j->dry_run = dry_run;
-	j->host = host;
-	j->domain = domain;
+	j->host = *host;
+	j->domain = *domain;
 	j->ev = ev;
 	j->pq = *pq;
 	*pq = NULL;

@@ -215,20 +215,33 @@ nsupd_err store_host_add(store *s, const store_host *h, int64_t *id)
 	return s->ops->host_add(s->impl, &c, id);
 }
 
+/* A host label is followed by a domain of up to 255 bytes; anything
+ * longer cannot be stored, so it cannot be found either. */
+#define FQDN_BUF (64 + STORE_NAME_MAX)
+
+/* Splits a normalised copy of fqdn in buf (FQDN_BUF bytes) into the host
+ * label (buf) and its domain (*domain); false when it names no host. */
+static bool split_fqdn(const char *fqdn, char *buf, const char **domain)
+{
+	if (!normalise_name(fqdn, buf, FQDN_BUF))
+		return false;
+	char *dot = strchr(buf, '.');
+	if (dot == NULL || dot == buf || dot[1] == '\0')
+		return false;
+	*dot = '\0';
+	*domain = dot + 1;
+	return true;
+}
+
 nsupd_err store_host_get_by_fqdn(store *s, const char *fqdn, store_host *out)
 {
 	if (s == NULL || fqdn == NULL || out == NULL)
 		return NSUPD_ERR_INVALID;
-	/* A host label is followed by a domain of up to 255 bytes; anything
-	 * longer cannot be stored, so it cannot be found either. */
-	char buf[64 + STORE_NAME_MAX];
-	if (!normalise_name(fqdn, buf, sizeof(buf)))
+	char buf[FQDN_BUF];
+	const char *domain;
+	if (!split_fqdn(fqdn, buf, &domain))
 		return NSUPD_ERR_NOT_FOUND;
-	char *dot = strchr(buf, '.');
-	if (dot == NULL || dot == buf || dot[1] == '\0')
-		return NSUPD_ERR_NOT_FOUND;
-	*dot = '\0';
-	return s->ops->host_get_by_name(s->impl, buf, dot + 1, out);
+	return s->ops->host_get_by_name(s->impl, buf, domain, out);
 }
 
 nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *host,
@@ -236,14 +249,11 @@ nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *hos
 {
 	if (s == NULL || fqdn == NULL || host == NULL || domain == NULL)
 		return NSUPD_ERR_INVALID;
-	char buf[64 + STORE_NAME_MAX];
-	if (!normalise_name(fqdn, buf, sizeof(buf)))
+	char buf[FQDN_BUF];
+	const char *dom;
+	if (!split_fqdn(fqdn, buf, &dom))
 		return NSUPD_ERR_NOT_FOUND;
-	char *dot = strchr(buf, '.');
-	if (dot == NULL || dot == buf || dot[1] == '\0')
-		return NSUPD_ERR_NOT_FOUND;
-	*dot = '\0';
-	return s->ops->host_get_with_domain(s->impl, buf, dot + 1, host, domain);
+	return s->ops->host_get_with_domain(s->impl, buf, dom, host, domain);
 }
 
 bool store_host_lookup_start(store *s, const char *fqdn, store_host *host, store_domain *domain,
@@ -255,19 +265,17 @@ bool store_host_lookup_start(store *s, const char *fqdn, store_host *host, store
 			*result = NSUPD_ERR_INVALID;
 		return true;
 	}
-	char buf[64 + STORE_NAME_MAX];
-	char *dot = NULL;
-	if (!normalise_name(fqdn, buf, sizeof(buf)) || (dot = strchr(buf, '.')) == NULL ||
-	    dot == buf || dot[1] == '\0') {
+	if (s->ops->host_lookup_start == NULL) {
+		*result = store_host_get_with_domain(s, fqdn, host, domain);
+		return true;
+	}
+	char buf[FQDN_BUF];
+	const char *dom;
+	if (!split_fqdn(fqdn, buf, &dom)) {
 		*result = NSUPD_ERR_NOT_FOUND;
 		return true;
 	}
-	*dot = '\0';
-	if (s->ops->host_lookup_start == NULL) {
-		*result = s->ops->host_get_with_domain(s->impl, buf, dot + 1, host, domain);
-		return true;
-	}
-	return s->ops->host_lookup_start(s->impl, buf, dot + 1, host, domain, result, done, ctx);
+	return s->ops->host_lookup_start(s->impl, buf, dom, host, domain, result, done, ctx);
 }
 
 nsupd_err store_host_get(store *s, int64_t id, store_host *out)

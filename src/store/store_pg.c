@@ -147,7 +147,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_HOST_BY_NAME] = "SELECT " HOST_COLS "WHERE d.name = $2 AND h.name = $1",
 	[ST_HOST_DOMAIN_BY_NAME] = "SELECT " HOST_DOMAIN_COLS "WHERE d.name = $2 AND h.name = $1",
 	/* The same for a batch of (host, domain) pairs; the last column is
-	 * the pair's place in the arrays, from 1 (pg_host_get_with_domain). */
+	 * the pair's place in the arrays, from 1 (lookup_batch). */
 	[ST_HOST_DOMAIN_BY_NAMES] =
 		"SELECT " HOST_DOMAIN_LIST ", q.i "
 		"FROM unnest($1::varchar[], $2::varchar[]) WITH ORDINALITY AS q(host, dom, i) "
@@ -1380,14 +1380,14 @@ static void read_host_domain(const PGresult *res, int row, void *out)
 	read_domain_at(res, row, 23, hd->domain);
 }
 
-static nsupd_err host_get_with_domain_one(struct pgs *s, const char *name, const char *domain,
+static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,
 	store_host *host, store_domain *dom)
 {
 	struct params p = { 0 };
 	p_text(&p, name);
 	p_text(&p, domain);
 	struct host_domain hd = { host, dom };
-	return read_one(s, ST_HOST_DOMAIN_BY_NAME, "get host", &p, read_host_domain, &hd);
+	return read_one(impl, ST_HOST_DOMAIN_BY_NAME, "get host", &p, read_host_domain, &hd);
 }
 
 /* A lookup queued for the lookup thread (pg_host_lookup_start). */
@@ -1474,7 +1474,7 @@ static void *lookup_main(void *arg)
 
 		if (n == 1 || !lookup_batch(s, batch, n))
 			for (size_t i = 0; i < n; i++)
-				batch[i]->result = host_get_with_domain_one(s, batch[i]->name,
+				batch[i]->result = pg_host_get_with_domain(s, batch[i]->name,
 					batch[i]->domain, batch[i]->host, batch[i]->dom);
 		for (size_t i = 0; i < n; i++) {
 			batch[i]->done(batch[i]->ctx, batch[i]->result);
@@ -1486,12 +1486,6 @@ static void *lookup_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->lookup_mu);
 	return NULL;
-}
-
-static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,
-	store_host *host, store_domain *dom)
-{
-	return host_get_with_domain_one(impl, name, domain, host, dom);
 }
 
 /* The lookup of every API request. While no lookup runs, it runs at once
@@ -1533,7 +1527,7 @@ static bool pg_host_lookup_start(void *impl, const char *name, const char *domai
 	}
 	s->lookups_running++;
 	pthread_mutex_unlock(&s->lookup_mu);
-	*result = host_get_with_domain_one(s, name, domain, host, dom);
+	*result = pg_host_get_with_domain(s, name, domain, host, dom);
 	pthread_mutex_lock(&s->lookup_mu);
 	s->lookups_running--;
 	pthread_mutex_unlock(&s->lookup_mu);
