@@ -487,6 +487,10 @@ struct pgs {
 	int lookups_running;             /* in place or in the thread */
 	bool lookup_thread_on, lookup_stop;
 	pthread_t lookup_thread;
+
+	/* How well the batching works, logged when the store closes. */
+	atomic_llong n_lookups_in_place, n_lookups_batched, n_lookup_batches;
+	atomic_llong n_records_batched, n_record_batches;
 };
 
 /* "CREATE TABLE IF NOT EXISTS" and friends send NOTICEs, which libpq
@@ -995,6 +999,14 @@ static void pg_close(void *impl)
 	pthread_mutex_unlock(&s->lookup_mu);
 	if (joined)
 		pthread_join(s->lookup_thread, NULL);
+	long long lookup_batches = atomic_load(&s->n_lookup_batches);
+	long long record_batches = atomic_load(&s->n_record_batches);
+	if (lookup_batches > 0 || record_batches > 0)
+		log_info("store: %lld lookups in place, %lld in %lld batches; "
+			 "%lld result writes in %lld batches",
+			 (long long)atomic_load(&s->n_lookups_in_place),
+			 (long long)atomic_load(&s->n_lookups_batched), lookup_batches,
+			 (long long)atomic_load(&s->n_records_batched), record_batches);
 	int n = 0;
 	while (s->free_list != NULL) {
 		struct conn *c = s->free_list;
@@ -1471,6 +1483,8 @@ static void *lookup_main(void *arg)
 			s->lookup_tail = NULL;
 		s->lookups_running++;
 		pthread_mutex_unlock(&s->lookup_mu);
+		atomic_fetch_add(&s->n_lookups_batched, (long long)n);
+		atomic_fetch_add(&s->n_lookup_batches, 1);
 
 		if (n == 1 || !lookup_batch(s, batch, n))
 			for (size_t i = 0; i < n; i++)
@@ -1527,6 +1541,7 @@ static bool pg_host_lookup_start(void *impl, const char *name, const char *domai
 	}
 	s->lookups_running++;
 	pthread_mutex_unlock(&s->lookup_mu);
+	atomic_fetch_add(&s->n_lookups_in_place, 1);
 	*result = pg_host_get_with_domain(s, name, domain, host, dom);
 	pthread_mutex_lock(&s->lookup_mu);
 	s->lookups_running--;
@@ -1722,6 +1737,8 @@ static nsupd_err pg_host_record_many(void *impl, const int64_t *ids,
 		goto out;
 	PGresult *res = NULL;
 	err = run(c, ST_HOST_RECORD_MANY, &p, "record host events", &res);
+	atomic_fetch_add(&s->n_records_batched, (long long)n);
+	atomic_fetch_add(&s->n_record_batches, 1);
 	if (err == NSUPD_OK) {
 		/* RETURNING h.id: the hosts that exist (in no set order;
 		 * folded is sorted by id). */
