@@ -7,7 +7,6 @@
 
 #include "api/followup.h"
 #include "api/prequery.h"
-#include "api/recorder.h"
 #include "api/updater.h"
 #include "core/dyndns2.h"
 #include "core/fqdn.h"
@@ -72,6 +71,48 @@ static void store_event(const nsupd_app *app, const store_host *h, const store_h
 	}
 }
 
+/* A request waiting for the store without a thread (store_host_lookup_start,
+ * store_host_record_start): whichever of the store's answer and the
+ * handler's http_defer comes second resumes it. */
+enum { STORE_PENDING, STORE_WAITING, STORE_ANSWERED };
+typedef struct store_wait {
+	atomic_int state;
+	http_deferred *deferred;
+	nsupd_err result;
+} store_wait;
+
+static void store_wait_init(store_wait *w)
+{
+	atomic_init(&w->state, STORE_PENDING);
+	w->deferred = NULL;
+	w->result = NSUPD_OK;
+}
+
+/* The store's thread: the answer is in. */
+static void store_wait_answered(store_wait *w, nsupd_err result)
+{
+	w->result = result;
+	if (atomic_exchange(&w->state, STORE_ANSWERED) == STORE_WAITING)
+		http_resume(w->deferred);
+}
+
+/* After a start that queued: puts the request aside until the answer
+ * (true: resume(ctx) answers). false: the request cannot be put aside (out
+ * of memory); this thread waited for the answer and goes on. */
+static bool store_wait_defer(store_wait *w, http_request *req, http_handler resume, void *ctx)
+{
+	w->deferred = http_defer(req, resume, ctx);
+	if (w->deferred == NULL) {
+		while (atomic_load(&w->state) != STORE_ANSWERED)
+			sched_yield();
+		return false;
+	}
+	int expected = STORE_PENDING;
+	if (!atomic_compare_exchange_strong(&w->state, &expected, STORE_WAITING))
+		http_resume(w->deferred);
+	return true;
+}
+
 /* An update request from its first address to its answer. It lives in the
  * request's arena, which stays with the request while a change waits on
  * the zone writer (http_defer), so a waiting change holds no thread. */
@@ -92,7 +133,7 @@ typedef struct nic_job {
 	bool query_answered, query_found;   /* dns_query_submit's answer */
 	ip_addr query_addr;
 	dd_answer answer;            /* given once the result is recorded */
-	nsupd_err record_result;
+	store_wait record;           /* the result write */
 	prequery *pq;                /* sent before the lookup (api/prequery.h) */
 	http_deferred *deferred;
 } nic_job;
@@ -246,12 +287,11 @@ static bool nic_wait_for_query(nic_job *j, http_request *req)
 	return true;
 }
 
-/* Recorder thread: the request's result is written (or failed). */
+/* The store's thread: the request's result is written (or failed). */
 static void nic_recorded(void *ctx, nsupd_err result)
 {
 	nic_job *j = ctx;
-	j->record_result = result;
-	http_resume(j->deferred);
+	store_wait_answered(&j->record, result);
 }
 
 /* The answer once the result is recorded (or failed to be: 911). */
@@ -270,24 +310,19 @@ static void nic_answer_recorded(nic_job *j, http_response *res, nsupd_err record
 static void nic_record_resume(void *app, http_request *req, http_response *res)
 {
 	nic_job *j = req->resume_ctx;
-	nic_answer_recorded(j, res, j->record_result);
+	nic_answer_recorded(j, res, j->record.result);
 }
 
-/* Where a result write is a round trip of its own (PostgreSQL), it goes
- * to the recorder, which writes those of concurrent requests together;
- * the request waits without a thread. False: write it in place. */
-static bool nic_wait_for_record(nic_job *j, http_request *req)
+/* The result write, then the answer. Where a write is a round trip of its
+ * own (PostgreSQL), it may queue to share a statement with concurrent
+ * requests' writes; the request then waits without a thread. */
+static void nic_record(nic_job *j, http_request *req, http_response *res)
 {
-	if (!store_host_record_batched(j->app->store))
-		return false;
-	j->deferred = http_defer(req, nic_record_resume, j);
-	if (j->deferred == NULL)
-		return false;
-	if (!recorder_submit(j->host.id, &j->ev, nic_recorded, j)) {
-		j->record_result = store_host_record(j->app->store, j->host.id, &j->ev);
-		http_resume(j->deferred);
-	}
-	return true;
+	store_wait_init(&j->record);
+	if (store_host_record_start(j->app->store, j->host.id, &j->ev, &j->record.result,
+				    nic_recorded, j) ||
+	    !store_wait_defer(&j->record, req, nic_record_resume, j))
+		nic_answer_recorded(j, res, j->record.result);
 }
 
 static void wake_deferred(void *deferred)
@@ -378,8 +413,8 @@ static void nic_run(nic_job *j, http_request *req, http_response *res)
 	j->answer = ans;
 	if (j->dry_run)
 		nic_answer_recorded(j, res, NSUPD_OK);
-	else if (!nic_wait_for_record(j, req))
-		nic_answer_recorded(j, res, store_host_record(j->app->store, j->host.id, &j->ev));
+	else
+		nic_record(j, req, res);
 }
 
 /* The family of the one address a request names (myip=, or the client's
@@ -524,7 +559,6 @@ static void nic_authorize(nsupd_app *app, http_request *req, http_response *res,
 }
 
 /* A request waiting for its host's lookup (store_host_lookup_start). */
-enum { LOOKUP_PENDING, LOOKUP_WAITING, LOOKUP_ANSWERED };
 typedef struct nic_lookup {
 	nsupd_app *app;
 	bool delete_request;
@@ -533,17 +567,13 @@ typedef struct nic_lookup {
 	prequery *pq;
 	store_host host;
 	store_domain domain;
-	nsupd_err result;
-	/* LOOKUP_WAITING once the request is put aside; whichever of the
-	 * answer and the handler comes second resumes it. */
-	atomic_int state;
-	http_deferred *deferred;
+	store_wait wait;
 } nic_lookup;
 
 static void nic_lookup_finish(nic_lookup *l, http_request *req, http_response *res)
 {
 	nic_authorize(l->app, req, res, l->delete_request, l->hostname, l->fqdn, l->password,
-		      &l->pq, l->result, &l->host, &l->domain);
+		      &l->pq, l->wait.result, &l->host, &l->domain);
 	prequery_release(l->pq);
 	l->pq = NULL;
 }
@@ -552,9 +582,7 @@ static void nic_lookup_finish(nic_lookup *l, http_request *req, http_response *r
 static void nic_looked_up(void *ctx, nsupd_err result)
 {
 	nic_lookup *l = ctx;
-	l->result = result;
-	if (atomic_exchange(&l->state, LOOKUP_ANSWERED) == LOOKUP_WAITING)
-		http_resume(l->deferred);
+	store_wait_answered(&l->wait, result);
 }
 
 /* A worker thread again, after nic_looked_up. */
@@ -605,25 +633,12 @@ static void handle_nic(nsupd_app *app, http_request *req, http_response *res, bo
 	}
 	*l = (nic_lookup){ .app = app, .delete_request = delete_request, .hostname = hostname,
 			   .password = password, .pq = pq };
-	atomic_init(&l->state, LOOKUP_PENDING);
+	store_wait_init(&l->wait);
 	memcpy(l->fqdn, fqdn, sizeof(l->fqdn));
-	if (store_host_lookup_start(app->store, fqdn, &l->host, &l->domain, &l->result,
-				    nic_looked_up, l)) {
+	if (store_host_lookup_start(app->store, fqdn, &l->host, &l->domain, &l->wait.result,
+				    nic_looked_up, l) ||
+	    !store_wait_defer(&l->wait, req, nic_lookup_resume, l))
 		nic_lookup_finish(l, req, res);
-		return;
-	}
-	/* Queued: wait without the thread, unless the answer came already. */
-	l->deferred = http_defer(req, nic_lookup_resume, l);
-	if (l->deferred == NULL) {
-		/* Cannot put the request aside: wait here (rare, out of memory). */
-		while (atomic_load(&l->state) != LOOKUP_ANSWERED)
-			sched_yield();
-		nic_lookup_finish(l, req, res);
-		return;
-	}
-	int expected = LOOKUP_PENDING;
-	if (!atomic_compare_exchange_strong(&l->state, &expected, LOOKUP_WAITING))
-		http_resume(l->deferred);
 }
 
 static void handle_update(void *app, http_request *req, http_response *res)

@@ -6,7 +6,6 @@
 #include <sys/resource.h>
 
 #include "api/forwarder.h"
-#include "api/recorder.h"
 #include "dns/dns.h"
 #include "dns/zonewriter.h"
 #include "api/nic.h"
@@ -57,8 +56,6 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 	}
 
 	raise_fd_limit(&ctx->cfg);
-	if (store_host_record_batched(ctx->store))
-		recorder_start(ctx->store);
 
 	/* Block the stop signals (and SIGHUP, the reload) in every thread;
 	 * this one waits for them. A broken client connection must not kill
@@ -141,7 +138,6 @@ int cli_serve(cli_ctx *ctx, int argc, char **argv)
 	/* No request is left that could wait on a zone writer or a query. */
 	zw_shutdown();
 	dns_query_shutdown();
-	recorder_stop();
 	forwarder_stop(fwd);
 	ctx->app.web = NULL;
 	web_free(w);

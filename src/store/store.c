@@ -257,7 +257,7 @@ nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *hos
 }
 
 bool store_host_lookup_start(store *s, const char *fqdn, store_host *host, store_domain *domain,
-			     nsupd_err *result, store_lookup_done_fn done, void *ctx)
+			     nsupd_err *result, store_done_fn done, void *ctx)
 {
 	if (s == NULL || fqdn == NULL || host == NULL || domain == NULL || result == NULL ||
 	    done == NULL) {
@@ -329,9 +329,19 @@ void store_host_record_many(store *s, const int64_t *ids, const store_host_event
 		results[i] = store_host_record(s, ids[i], evs[i]);
 }
 
-bool store_host_record_batched(const store *s)
+bool store_host_record_start(store *s, int64_t id, const store_host_event *ev,
+			     nsupd_err *result, store_done_fn done, void *ctx)
 {
-	return s != NULL && s->ops->host_record_many != NULL;
+	if (s == NULL || ev == NULL || result == NULL || done == NULL) {
+		if (result != NULL)
+			*result = NSUPD_ERR_INVALID;
+		return true;
+	}
+	if (s->ops->host_record_start == NULL) {
+		*result = s->ops->host_record(s->impl, id, ev);
+		return true;
+	}
+	return s->ops->host_record_start(s->impl, id, ev, result, done, ctx);
 }
 
 nsupd_err store_host_count(store *s, int64_t *n)

@@ -151,9 +151,9 @@ nsupd_err store_host_get_with_domain(store *s, const char *fqdn, store_host *hos
  * host and domain are filled (they must stay valid until then). Where
  * lookups are round trips (PostgreSQL), concurrent ones are answered
  * together. */
-typedef void (*store_lookup_done_fn)(void *ctx, nsupd_err result);
+typedef void (*store_done_fn)(void *ctx, nsupd_err result);
 bool store_host_lookup_start(store *s, const char *fqdn, store_host *host, store_domain *domain,
-			     nsupd_err *result, store_lookup_done_fn done, void *ctx);
+			     nsupd_err *result, store_done_fn done, void *ctx);
 nsupd_err store_host_get(store *s, int64_t id, store_host *out);
 nsupd_err store_host_delete(store *s, int64_t id);
 nsupd_err store_host_set_secret(store *s, int64_t id, const char *secret_hash);
@@ -199,13 +199,18 @@ typedef struct store_host_event {
 	int64_t now;
 } store_host_event;
 nsupd_err store_host_record(store *s, int64_t id, const store_host_event *ev);
+/* The same for a caller that can wait without a thread, as
+ * store_host_lookup_start: true, written here, *result set; false, queued,
+ * done(ctx, result) is called once from another thread after the write (ev
+ * must stay valid until then). Where a write is a round trip (PostgreSQL),
+ * concurrent ones share one statement. */
+bool store_host_record_start(store *s, int64_t id, const store_host_event *ev,
+			     nsupd_err *result, store_done_fn done, void *ctx);
 /* Records n events (ids[i], evs[i]) like store_host_record, each with its
  * own result in results[i]; where the backend can (PostgreSQL), in one
- * statement, falling back to one by one when that fails as a whole.
- * store_host_record_batched says whether that is the case. */
+ * statement, falling back to one by one when that fails as a whole. */
 void store_host_record_many(store *s, const int64_t *ids, const store_host_event *const *evs,
 			    size_t n, nsupd_err *results);
-bool store_host_record_batched(const store *s);
 
 /* Web sessions. The key is what the database holds: the web layer stores a
  * hash of the cookie value, so a leaked database does not hand out logins.

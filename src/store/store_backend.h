@@ -72,12 +72,15 @@ struct store_ops {
 	 * with the name split as for host_get_by_name. */
 	bool (*host_lookup_start)(void *impl, const char *name, const char *domain,
 		store_host *host, store_domain *dom, nsupd_err *result,
-		store_lookup_done_fn done, void *ctx);
+		store_done_fn done, void *ctx);
 	nsupd_err (*host_get)(void *impl, int64_t id, store_host *out);
 	nsupd_err (*host_delete)(void *impl, int64_t id);
 	nsupd_err (*host_set_secret)(void *impl, int64_t id, const char *secret_hash);
 	nsupd_err (*host_update_settings)(void *impl, int64_t id, const store_host_settings *set);
 	nsupd_err (*host_record)(void *impl, int64_t id, const store_host_event *ev);
+	/* Optional (NULL: store.c records in place): store_host_record_start. */
+	bool (*host_record_start)(void *impl, int64_t id, const store_host_event *ev,
+		nsupd_err *result, store_done_fn done, void *ctx);
 	/* Optional (NULL: store.c records one by one): several events in one
 	 * statement; results[i] as host_record's. */
 	nsupd_err (*host_record_many)(void *impl, const int64_t *ids,

@@ -448,8 +448,25 @@ struct gen_stmt {
 
 /* Statements that serve many requests at once, each on its own connection. */
 enum batch_kind { BATCH_RECORD, BATCH_LOOKUP, BATCH__COUNT };
+static const char *const batch_names[BATCH__COUNT] = {
+	[BATCH_RECORD] = "result writes",
+	[BATCH_LOOKUP] = "lookups",
+};
 
-struct lookup_item;
+struct batch_item;
+
+/* Requests of one kind waiting for the kind's thread (batch_queue_or_run). */
+struct batch_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct batch_item *head, *tail;
+	int running;                    /* in place or in the thread */
+	bool thread_on, stop;
+	pthread_t thread;
+	const char *name;               /* batch_names */
+	/* How well the kind batches, logged when the store closes. */
+	atomic_llong n_in_place, n_batched, n_batches;
+};
 
 struct conn {
 	PGconn *pg;
@@ -480,17 +497,8 @@ struct pgs {
 	pthread_mutex_t batch_lock[BATCH__COUNT];
 	struct conn *batch_conn[BATCH__COUNT];
 
-	/* Lookups waiting for the lookup thread (pg_host_lookup_start). */
-	pthread_mutex_t lookup_mu;
-	pthread_cond_t lookup_cond;
-	struct lookup_item *lookup_head, *lookup_tail;
-	int lookups_running;             /* in place or in the thread */
-	bool lookup_thread_on, lookup_stop;
-	pthread_t lookup_thread;
-
-	/* How well the batching works, logged when the store closes. */
-	atomic_llong n_lookups_in_place, n_lookups_batched, n_lookup_batches;
-	atomic_llong n_records_batched, n_record_batches;
+	/* Requests waiting for a batch (batch_queue_or_run). */
+	struct batch_queue queue[BATCH__COUNT];
 };
 
 /* "CREATE TABLE IF NOT EXISTS" and friends send NOTICEs, which libpq
@@ -944,6 +952,9 @@ static int64_t now_or(int64_t t)
 
 /* ---- open, close, migrate ---- */
 
+static void batch_queue_init(struct batch_queue *q, const char *name);
+static void batch_queue_close(struct batch_queue *q);
+
 static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t errsize)
 {
 	if (!PQisthreadsafe()) {
@@ -964,8 +975,8 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 	pthread_cond_init(&s->pool_cond, NULL);
 	for (int k = 0; k < BATCH__COUNT; k++)
 		pthread_mutex_init(&s->batch_lock[k], NULL);
-	pthread_mutex_init(&s->lookup_mu, NULL);
-	pthread_cond_init(&s->lookup_cond, NULL);
+	for (int k = 0; k < BATCH__COUNT; k++)
+		batch_queue_init(&s->queue[k], batch_names[k]);
 	atomic_init(&s->schema_ok, false);
 
 	/* Connect once now, so a wrong URL or password fails at start-up. */
@@ -976,8 +987,8 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 		pthread_mutex_destroy(&s->pool_lock);
 		for (int k = 0; k < BATCH__COUNT; k++)
 			pthread_mutex_destroy(&s->batch_lock[k]);
-		pthread_mutex_destroy(&s->lookup_mu);
-		pthread_cond_destroy(&s->lookup_cond);
+		for (int k = 0; k < BATCH__COUNT; k++)
+			batch_queue_close(&s->queue[k]);
 		free(s->url);
 		free(s);
 		return err;
@@ -991,22 +1002,9 @@ static nsupd_err pg_open(const char *target, void **impl, char *errbuf, size_t e
 static void pg_close(void *impl)
 {
 	struct pgs *s = impl;
-	/* Queued lookups are answered first (their requests are waiting). */
-	pthread_mutex_lock(&s->lookup_mu);
-	s->lookup_stop = true;
-	bool joined = s->lookup_thread_on;
-	pthread_cond_signal(&s->lookup_cond);
-	pthread_mutex_unlock(&s->lookup_mu);
-	if (joined)
-		pthread_join(s->lookup_thread, NULL);
-	long long lookup_batches = atomic_load(&s->n_lookup_batches);
-	long long record_batches = atomic_load(&s->n_record_batches);
-	if (lookup_batches > 0 || record_batches > 0)
-		log_info("store: %lld lookups in place, %lld in %lld batches; "
-			 "%lld result writes in %lld batches",
-			 (long long)atomic_load(&s->n_lookups_in_place),
-			 (long long)atomic_load(&s->n_lookups_batched), lookup_batches,
-			 (long long)atomic_load(&s->n_records_batched), record_batches);
+	/* Queued requests are answered first (their callers are waiting). */
+	for (int k = 0; k < BATCH__COUNT; k++)
+		batch_queue_close(&s->queue[k]);
 	int n = 0;
 	while (s->free_list != NULL) {
 		struct conn *c = s->free_list;
@@ -1021,8 +1019,6 @@ static void pg_close(void *impl)
 			conn_free(s->batch_conn[k]);
 		pthread_mutex_destroy(&s->batch_lock[k]);
 	}
-	pthread_mutex_destroy(&s->lookup_mu);
-	pthread_cond_destroy(&s->lookup_cond);
 	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->pool_lock);
 	/* The URL holds the password: do not leave it in freed memory. */
@@ -1402,34 +1398,56 @@ static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const cha
 	return read_one(impl, ST_HOST_DOMAIN_BY_NAME, "get host", &p, read_host_domain, &hd);
 }
 
-/* A lookup queued for the lookup thread (pg_host_lookup_start). */
+/* ---- requests that wait for a batch (lookups, result writes) ----
+ *
+ * The update API's two round trips per request, the host lookup and the
+ * result write, each have a queue and a thread. While nothing of the
+ * kind runs, a request runs at once on the caller's thread (a request
+ * alone is not delayed); while one runs, it queues, its caller waits
+ * without a thread, and the kind's thread answers everything queued with
+ * one statement. Under load the server runs one statement per batch
+ * instead of one per request. */
+
+struct batch_item {
+	struct batch_item *next;
+	store_done_fn done;
+	void *ctx;
+	nsupd_err result;
+};
+
+/* A lookup (pg_host_lookup_start). */
 struct lookup_item {
+	struct batch_item b;
 	char name[64];
 	char domain[STORE_NAME_MAX];
 	store_host *host;
 	store_domain *dom;
-	nsupd_err result;
-	store_lookup_done_fn done;
-	void *ctx;
-	struct lookup_item *next;
 };
 
-/* Most lookups answered by one statement. */
-#define LOOKUP_BATCH_MAX 64
+/* A result write (pg_host_record_start); ev is the caller's. */
+struct record_item {
+	struct batch_item b;
+	int64_t id;
+	const store_host_event *ev;
+};
+
+/* Most requests answered by one statement. */
+#define BATCH_MAX 64
 
 /* An array literal of names (validated DNS labels, quoted anyway). */
-static void tb_names(struct textbuf *b, struct lookup_item *const *w, size_t n, bool domains)
+static void tb_names(struct textbuf *b, struct batch_item *const *w, size_t n, bool domains)
 {
 	for (size_t i = 0; i < n; i++) {
+		const struct lookup_item *it = (const struct lookup_item *)w[i];
 		tb_sep(b, i);
-		tb_quoted(b, domains ? w[i]->domain : w[i]->name);
+		tb_quoted(b, domains ? it->domain : it->name);
 	}
 	tb_str(b, n == 0 ? "{}" : "}");
 }
 
 /* Answers n > 1 lookups with one statement; false: the batch failed as a
  * whole (nothing is set) and the caller asks one by one. */
-static bool lookup_batch(struct pgs *s, struct lookup_item *const *w, size_t n)
+static bool lookup_batch(struct pgs *s, struct batch_item *const *w, size_t n)
 {
 	struct textbuf names = { 0 }, domains = { 0 };
 	tb_names(&names, w, n, false);
@@ -1448,7 +1466,8 @@ static bool lookup_batch(struct pgs *s, struct lookup_item *const *w, size_t n)
 				int64_t i = col_i64(res, row, HOST_DOMAIN_NCOLS) - 1;
 				if (i < 0 || (size_t)i >= n)
 					continue;
-				struct host_domain hd = { w[i]->host, w[i]->dom };
+				struct lookup_item *it = (struct lookup_item *)w[i];
+				struct host_domain hd = { it->host, it->dom };
 				read_host_domain(res, row, &hd);
 				w[i]->result = NSUPD_OK;
 			}
@@ -1462,90 +1481,200 @@ static bool lookup_batch(struct pgs *s, struct lookup_item *const *w, size_t n)
 	return ok;
 }
 
-/* The lookup thread: answers what queued while the previous batch (or a
- * lookup in place) ran, one statement a batch, then calls each back. */
-static void *lookup_main(void *arg)
+static void answer_lookups(struct pgs *s, struct batch_item *const *w, size_t n)
 {
-	struct pgs *s = arg;
-	pthread_mutex_lock(&s->lookup_mu);
-	for (;;) {
-		while (s->lookup_head == NULL && !s->lookup_stop)
-			pthread_cond_wait(&s->lookup_cond, &s->lookup_mu);
-		if (s->lookup_head == NULL)
-			break;
-		struct lookup_item *batch[LOOKUP_BATCH_MAX];
-		size_t n = 0;
-		while (s->lookup_head != NULL && n < LOOKUP_BATCH_MAX) {
-			batch[n++] = s->lookup_head;
-			s->lookup_head = s->lookup_head->next;
-		}
-		if (s->lookup_head == NULL)
-			s->lookup_tail = NULL;
-		s->lookups_running++;
-		pthread_mutex_unlock(&s->lookup_mu);
-		atomic_fetch_add(&s->n_lookups_batched, (long long)n);
-		atomic_fetch_add(&s->n_lookup_batches, 1);
+	if (n > 1 && lookup_batch(s, w, n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct lookup_item *it = (struct lookup_item *)w[i];
+		w[i]->result = pg_host_get_with_domain(s, it->name, it->domain, it->host, it->dom);
+	}
+}
 
-		if (n == 1 || !lookup_batch(s, batch, n))
-			for (size_t i = 0; i < n; i++)
-				batch[i]->result = pg_host_get_with_domain(s, batch[i]->name,
-					batch[i]->domain, batch[i]->host, batch[i]->dom);
+static nsupd_err host_record_one(struct pgs *s, int64_t id, const store_host_event *ev);
+static nsupd_err pg_host_record_many(void *impl, const int64_t *ids,
+	const store_host_event *const *evs, size_t n, nsupd_err *results);
+
+static void answer_records(struct pgs *s, struct batch_item *const *w, size_t n)
+{
+	int64_t ids[BATCH_MAX];
+	const store_host_event *evs[BATCH_MAX];
+	nsupd_err results[BATCH_MAX];
+	for (size_t i = 0; i < n; i++) {
+		const struct record_item *it = (const struct record_item *)w[i];
+		ids[i] = it->id;
+		evs[i] = it->ev;
+	}
+	if (n > 1 && pg_host_record_many(s, ids, evs, n, results) == NSUPD_OK) {
+		for (size_t i = 0; i < n; i++)
+			w[i]->result = results[i];
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		w[i]->result = host_record_one(s, ids[i], evs[i]);
+}
+
+static void (*const batch_answer[BATCH__COUNT])(struct pgs *s, struct batch_item *const *w,
+	size_t n) = {
+	[BATCH_RECORD] = answer_records,
+	[BATCH_LOOKUP] = answer_lookups,
+};
+
+struct batch_thread_arg {
+	struct pgs *s;
+	enum batch_kind kind;
+};
+
+/* A kind's thread: answers what queued while the previous batch (or a
+ * request in place) ran, then calls each back. */
+static void *batch_main(void *arg)
+{
+	struct pgs *s = ((struct batch_thread_arg *)arg)->s;
+	enum batch_kind kind = ((struct batch_thread_arg *)arg)->kind;
+	free(arg);
+	struct batch_queue *q = &s->queue[kind];
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (q->head == NULL && !q->stop)
+			pthread_cond_wait(&q->cond, &q->mu);
+		if (q->head == NULL)
+			break;
+		struct batch_item *batch[BATCH_MAX];
+		size_t n = 0;
+		while (q->head != NULL && n < BATCH_MAX) {
+			batch[n++] = q->head;
+			q->head = q->head->next;
+		}
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->running++;
+		pthread_mutex_unlock(&q->mu);
+		atomic_fetch_add(&q->n_batched, (long long)n);
+		atomic_fetch_add(&q->n_batches, 1);
+
+		batch_answer[kind](s, batch, n);
 		for (size_t i = 0; i < n; i++) {
 			batch[i]->done(batch[i]->ctx, batch[i]->result);
 			free(batch[i]);
 		}
 
-		pthread_mutex_lock(&s->lookup_mu);
-		s->lookups_running--;
+		pthread_mutex_lock(&q->mu);
+		q->running--;
 	}
-	pthread_mutex_unlock(&s->lookup_mu);
+	pthread_mutex_unlock(&q->mu);
 	return NULL;
 }
 
-/* The lookup of every API request. While no lookup runs, it runs at once
- * on the caller's thread, as a single statement; while one runs, it
- * queues for the lookup thread, which answers the queue with one
- * statement, and the caller waits without a thread. So a request alone
- * is not delayed, and under load the server runs one statement per batch
- * instead of one per request. */
+/* Queues it (from calloc) while a request of its kind runs: true, and the
+ * thread owns it. false: nothing runs, or the thread cannot start; the
+ * caller runs the request in place, then calls batch_end_in_place, and
+ * frees it. */
+static bool batch_queue_or_run(struct pgs *s, enum batch_kind kind, struct batch_item *it)
+{
+	struct batch_queue *q = &s->queue[kind];
+	pthread_mutex_lock(&q->mu);
+	bool queue = q->running > 0 || q->head != NULL;
+	if (queue && !q->thread_on && !q->stop) {
+		struct batch_thread_arg *arg = malloc(sizeof(*arg));
+		if (arg != NULL) {
+			*arg = (struct batch_thread_arg){ s, kind };
+			q->thread_on = pthread_create(&q->thread, NULL, batch_main, arg) == 0;
+			if (!q->thread_on)
+				free(arg);
+		}
+		if (!q->thread_on)
+			log_warn("store: cannot start the thread of the %s; running them in place",
+				 q->name);
+	}
+	if (queue && q->thread_on && !q->stop) {
+		if (q->tail != NULL)
+			q->tail->next = it;
+		else
+			q->head = it;
+		q->tail = it;
+		pthread_cond_signal(&q->cond);
+		pthread_mutex_unlock(&q->mu);
+		return true;
+	}
+	q->running++;
+	pthread_mutex_unlock(&q->mu);
+	atomic_fetch_add(&q->n_in_place, 1);
+	return false;
+}
+
+static void batch_end_in_place(struct pgs *s, enum batch_kind kind)
+{
+	struct batch_queue *q = &s->queue[kind];
+	pthread_mutex_lock(&q->mu);
+	q->running--;
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void batch_queue_init(struct batch_queue *q, const char *name)
+{
+	memset(q, 0, sizeof(*q));
+	q->name = name;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cond, NULL);
+}
+
+/* Answers what is queued, ends the thread, and logs how well the kind
+ * batched. */
+static void batch_queue_close(struct batch_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	bool join = q->thread_on;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->mu);
+	if (join)
+		pthread_join(q->thread, NULL);
+	long long batches = atomic_load(&q->n_batches);
+	if (batches > 0)
+		log_info("store: %s: %lld in place, %lld in %lld batches", q->name,
+			 (long long)atomic_load(&q->n_in_place),
+			 (long long)atomic_load(&q->n_batched), batches);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cond);
+}
+
 static bool pg_host_lookup_start(void *impl, const char *name, const char *domain,
-	store_host *host, store_domain *dom, nsupd_err *result, store_lookup_done_fn done,
-	void *ctx)
+	store_host *host, store_domain *dom, nsupd_err *result, store_done_fn done, void *ctx)
 {
 	struct pgs *s = impl;
-	struct lookup_item *it = NULL;
-	pthread_mutex_lock(&s->lookup_mu);
-	bool in_place = s->lookups_running == 0 && s->lookup_head == NULL;
-	if (!in_place && !s->lookup_thread_on && !s->lookup_stop) {
-		s->lookup_thread_on = pthread_create(&s->lookup_thread, NULL, lookup_main, s) == 0;
-		if (!s->lookup_thread_on)
-			log_warn("store: cannot start the lookup thread; looking up in place");
-	}
-	if (!in_place && s->lookup_thread_on && !s->lookup_stop &&
-	    strlen(name) < sizeof(it->name) && strlen(domain) < sizeof(it->domain) &&
-	    (it = calloc(1, sizeof(*it))) != NULL) {
+	struct lookup_item *it = calloc(1, sizeof(*it));
+	if (it != NULL && strlen(name) < sizeof(it->name) && strlen(domain) < sizeof(it->domain)) {
+		*it = (struct lookup_item){ .b = { .done = done, .ctx = ctx }, .host = host,
+					    .dom = dom };
 		memcpy(it->name, name, strlen(name) + 1);
 		memcpy(it->domain, domain, strlen(domain) + 1);
-		it->host = host;
-		it->dom = dom;
-		it->done = done;
-		it->ctx = ctx;
-		if (s->lookup_tail != NULL)
-			s->lookup_tail->next = it;
-		else
-			s->lookup_head = it;
-		s->lookup_tail = it;
-		pthread_cond_signal(&s->lookup_cond);
-		pthread_mutex_unlock(&s->lookup_mu);
-		return false;
+		if (batch_queue_or_run(s, BATCH_LOOKUP, &it->b))
+			return false;
+		*result = pg_host_get_with_domain(s, name, domain, host, dom);
+		batch_end_in_place(s, BATCH_LOOKUP);
+	} else {
+		/* Out of memory, or names the queue cannot hold: in place. */
+		*result = pg_host_get_with_domain(s, name, domain, host, dom);
 	}
-	s->lookups_running++;
-	pthread_mutex_unlock(&s->lookup_mu);
-	atomic_fetch_add(&s->n_lookups_in_place, 1);
-	*result = pg_host_get_with_domain(s, name, domain, host, dom);
-	pthread_mutex_lock(&s->lookup_mu);
-	s->lookups_running--;
-	pthread_mutex_unlock(&s->lookup_mu);
+	free(it);
+	return true;
+}
+
+static bool pg_host_record_start(void *impl, int64_t id, const store_host_event *ev,
+	nsupd_err *result, store_done_fn done, void *ctx)
+{
+	struct pgs *s = impl;
+	struct record_item *it = calloc(1, sizeof(*it));
+	if (it != NULL) {
+		*it = (struct record_item){ .b = { .done = done, .ctx = ctx }, .id = id, .ev = ev };
+		if (batch_queue_or_run(s, BATCH_RECORD, &it->b))
+			return false;
+		*result = host_record_one(s, id, ev);
+		batch_end_in_place(s, BATCH_RECORD);
+	} else {
+		*result = host_record_one(s, id, ev);
+	}
+	free(it);
 	return true;
 }
 
@@ -1737,8 +1866,6 @@ static nsupd_err pg_host_record_many(void *impl, const int64_t *ids,
 		goto out;
 	PGresult *res = NULL;
 	err = run(c, ST_HOST_RECORD_MANY, &p, "record host events", &res);
-	atomic_fetch_add(&s->n_records_batched, (long long)n);
-	atomic_fetch_add(&s->n_record_batches, 1);
 	if (err == NSUPD_OK) {
 		/* RETURNING h.id: the hosts that exist (in no set order;
 		 * folded is sorted by id). */
@@ -2198,6 +2325,7 @@ const struct store_ops store_pg_ops = {
 	.host_get_by_name = pg_host_get_by_name,
 	.host_get_with_domain = pg_host_get_with_domain,
 	.host_lookup_start = pg_host_lookup_start,
+	.host_record_start = pg_host_record_start,
 	.host_get = pg_host_get,
 	.host_delete = pg_host_delete,
 	.host_set_secret = pg_host_set_secret,

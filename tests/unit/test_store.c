@@ -969,6 +969,92 @@ START_TEST(test_host_lookup_concurrent)
 }
 END_TEST
 
+/* Result writes from many threads at once (queued and written in batches
+ * on PostgreSQL, store_host_record_start): every event counts exactly
+ * once, each caller gets exactly one answer, and a host that does not
+ * exist gets NOT_FOUND without failing the others in its batch. */
+struct record_run {
+	struct lookup_run r;
+	const int64_t *ids;
+	int per_host[8];
+};
+
+static nsupd_err record_wait(struct lookup_run *run, int64_t id, const store_host_event *ev)
+{
+	nsupd_err result = NSUPD_ERR_INTERNAL;
+	run->answers = 0;
+	if (store_host_record_start(st, id, ev, &result, lookup_answered, run))
+		return result;
+	run->queued++;
+	pthread_mutex_lock(&run->mu);
+	while (run->answers == 0)
+		pthread_cond_wait(&run->cond, &run->mu);
+	result = run->result;
+	pthread_mutex_unlock(&run->mu);
+	return result;
+}
+
+static void *record_thread(void *arg)
+{
+	struct record_run *run = arg;
+	for (int r = 0; r < LOOKUP_ROUNDS; r++) {
+		int k = (run->r.index + r) % 8;
+		char msg[32];
+		snprintf(msg, sizeof(msg), "from %d round %d", run->r.index, r);
+		store_host_event ev = { .client_faults = 1, .client_msg = msg,
+					.poke_ipv4 = k % 2 == 0, .now = 1000 + r };
+		nsupd_err e = record_wait(&run->r, run->ids[k], &ev);
+		if (e != (k == 7 ? NSUPD_ERR_NOT_FOUND : NSUPD_OK))
+			run->r.failures++;
+		else if (k != 7)
+			run->per_host[k]++;
+	}
+	return NULL;
+}
+
+START_TEST(test_host_record_start_concurrent)
+{
+	migrated();
+	int64_t uid = add_user("alice");
+	int64_t did = add_domain("example.org", uid);
+	int64_t ids[8];
+	for (int k = 0; k < 7; k++) {
+		char name[16];
+		snprintf(name, sizeof(name), "h%d", k);
+		ids[k] = add_host(name, did, uid);
+	}
+	ids[7] = ids[6] + 1000;   /* no such host */
+	pthread_t t[LOOKUP_THREADS];
+	struct record_run runs[LOOKUP_THREADS];
+	for (int i = 0; i < LOOKUP_THREADS; i++) {
+		runs[i] = (struct record_run){ .r = { .index = i }, .ids = ids };
+		pthread_mutex_init(&runs[i].r.mu, NULL);
+		pthread_cond_init(&runs[i].r.cond, NULL);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, record_thread, &runs[i]), 0);
+	}
+	int failures = 0, queued = 0, want[8] = { 0 };
+	for (int i = 0; i < LOOKUP_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		failures += runs[i].r.failures;
+		queued += runs[i].r.queued;
+		for (int k = 0; k < 7; k++)
+			want[k] += runs[i].per_host[k];
+		pthread_mutex_destroy(&runs[i].r.mu);
+		pthread_cond_destroy(&runs[i].r.cond);
+	}
+	ck_assert_int_eq(failures, 0);
+	for (int k = 0; k < 7; k++) {
+		store_host got;
+		ck_assert_int_eq(store_host_get(st, ids[k], &got), NSUPD_OK);
+		ck_assert_int_eq(got.client_faults, want[k]);
+		ck_assert(strncmp(got.client_result_msg, "from ", 5) == 0);
+		ck_assert_int_eq(got.last_update_ipv4 != 0, k % 2 == 0);
+	}
+	if (strncmp(db_url, "postgres", 8) == 0)
+		ck_assert_int_gt(queued, 0);
+}
+END_TEST
+
 START_TEST(test_host_record_message_cut)
 {
 	migrated();
@@ -1851,6 +1937,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_host_record_many);
 	tcase_add_test(tc, test_host_record_many_messages);
 	tcase_add_test(tc, test_host_lookup_concurrent);
+	tcase_add_test(tc, test_host_record_start_concurrent);
 	tcase_add_test(tc, test_host_record_message_cut);
 	tcase_add_test(tc, test_utf8_cut);
 	tcase_add_test(tc, test_host_delete_count_list);
@@ -1887,6 +1974,7 @@ static Suite *store_suite(void)
 	tcase_add_test(pc, test_host_record_many);
 	tcase_add_test(pc, test_host_record_many_messages);
 	tcase_add_test(pc, test_host_lookup_concurrent);
+	tcase_add_test(pc, test_host_record_start_concurrent);
 	tcase_add_test(pc, test_host_record_message_cut);
 	tcase_add_test(pc, test_host_delete_count_list);
 	tcase_add_test(pc, test_host_list);
