@@ -155,13 +155,18 @@ static void nic_address_done(nic_job *j, http_request *req, size_t i, dd_outcome
 	unsigned netmask = ad->addr.family == 4 ? j->host.netmask_ipv4 : j->host.netmask_ipv6;
 	bool want_related = !j->prefix_given[ad->addr.family == 6];
 	bool want_forward = !ip_is_network_address(&ad->addr, netmask);
-	/* One read instead of one per kind: most hosts have neither. When it
-	 * fails, both go ahead and report their own errors. */
+	/* Most hosts have neither: the lookup said which (else one read for
+	 * both; when it fails, both go ahead and report their own errors). */
 	bool related = true, forward = true;
-	if ((want_related || want_forward) &&
-	    store_followups_due(j->app->store, j->host.id, ad->addr.family, &related,
-				&forward) != NSUPD_OK)
+	if (j->host.followups_read) {
+		related = j->host.related_due;
+		forward = ad->addr.family == 4 ? j->host.forward_due_ipv4 :
+						  j->host.forward_due_ipv6;
+	} else if ((want_related || want_forward) &&
+		   store_followups_due(j->app->store, j->host.id, ad->addr.family, &related,
+				       &forward) != NSUPD_OK) {
 		related = forward = true;
+	}
 	if (want_related && related)
 		followup_related(j->app, &j->host, &j->domain, &ad->addr, netmask, false, &j->ev,
 				 req->arena);

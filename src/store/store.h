@@ -71,6 +71,14 @@ typedef struct store_host {
 	bool tls_update_ipv6;
 	int64_t owner_id;
 	int64_t created;
+	/* Read only with the domain on the update path
+	 * (store_host_get_with_domain, store_host_lookup_start): true, and
+	 * whether a good update has anything to follow up, as
+	 * store_followups_due would say. false elsewhere: ask it. */
+	bool followups_read;
+	bool related_due;
+	bool forward_due_ipv4;
+	bool forward_due_ipv6;
 } store_host;
 
 /* Opens a database by URL:

@@ -38,6 +38,20 @@ typedef struct store_sql {
  * when n > 1, and stops at the first failure (rolling back). Statements
  * that do not start with SELECT are writes (SQLite takes its write lock). */
 
+/* Three columns that follow a host's and its domain's row on the update
+ * path (store_host.followups_read): whether the host has an available
+ * related host, and a forward configuration for IPv4 and for IPv6 (as
+ * store_followups_due matches them), so a good update needs no read of its
+ * own to know. `h` is the hosts row. */
+#define STORE_FOLLOWUP_COLS \
+	"EXISTS (SELECT 1 FROM related_hosts r WHERE r.main_host_id = h.id AND r.available), " \
+	"EXISTS (SELECT 1 FROM service_updater_host_configs c JOIN service_updaters s " \
+	"ON s.id = c.service_id WHERE c.host_id = h.id AND c.give_ipv4 AND s.accept_ipv4), " \
+	"EXISTS (SELECT 1 FROM service_updater_host_configs c JOIN service_updaters s " \
+	"ON s.id = c.service_id WHERE c.host_id = h.id AND c.give_ipv6 AND s.accept_ipv6) "
+/* Where they start: after 23 host and 12 domain columns. */
+#define STORE_FOLLOWUP_COL 35
+
 struct store_ops {
 	const char *name;
 

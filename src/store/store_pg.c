@@ -100,8 +100,8 @@ enum stmt_id {
 	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
 	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created " \
 	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
-/* A host row followed by its whole domain row (columns 23..34), so the
- * update path reads both in one round trip. */
+/* A host row followed by its whole domain row (columns 23..34) and the
+ * followup flags, so the update path reads them in one round trip. */
 #define HOST_DOMAIN_LIST \
 	"h.id, h.name, h.domain_id, d.name, h.secret_hash, h.comment, h.available, " \
 	"h.abuse, h.abuse_blocked, h.netmask_ipv4, h.netmask_ipv6, h.client_faults, " \
@@ -109,8 +109,8 @@ enum stmt_id {
 	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
 	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created, " \
 	"d.id, d.name, d.nameserver, d.nameserver2, d.algorithm, d.secret, d.public, " \
-	"d.available, d.backoff_until, d.comment, d.owner_id, d.created "
-#define HOST_DOMAIN_NCOLS 35
+	"d.available, d.backoff_until, d.comment, d.owner_id, d.created, " STORE_FOLLOWUP_COLS
+#define HOST_DOMAIN_NCOLS (STORE_FOLLOWUP_COL + 3)
 #define HOST_DOMAIN_COLS HOST_DOMAIN_LIST "FROM hosts h JOIN domains d ON d.id = h.domain_id "
 
 /* Parameters carry explicit types where the server could not infer them
@@ -1386,6 +1386,10 @@ static void read_host_domain(const PGresult *res, int row, void *out)
 	struct host_domain *hd = out;
 	read_host(res, row, hd->host);
 	read_domain_at(res, row, 23, hd->domain);
+	hd->host->followups_read = true;
+	hd->host->related_due = col_bool(res, row, STORE_FOLLOWUP_COL);
+	hd->host->forward_due_ipv4 = col_bool(res, row, STORE_FOLLOWUP_COL + 1);
+	hd->host->forward_due_ipv6 = col_bool(res, row, STORE_FOLLOWUP_COL + 2);
 }
 
 static nsupd_err pg_host_get_with_domain(void *impl, const char *name, const char *domain,

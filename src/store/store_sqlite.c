@@ -81,8 +81,8 @@ enum stmt_id {
 	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
 	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created " \
 	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
-/* A host row followed by its whole domain row (columns 23..34), so the
- * update path reads both in one statement. */
+/* A host row followed by its whole domain row (columns 23..34) and the
+ * followup flags, so the update path reads them in one statement. */
 #define HOST_DOMAIN_COLS \
 	"h.id, h.name, h.domain_id, d.name, h.secret_hash, h.comment, h.available, " \
 	"h.abuse, h.abuse_blocked, h.netmask_ipv4, h.netmask_ipv6, h.client_faults, " \
@@ -90,8 +90,8 @@ enum stmt_id {
 	"h.api_auth_result_msg, h.last_update_ipv4, h.last_update_ipv6, " \
 	"h.tls_update_ipv4, h.tls_update_ipv6, h.owner_id, h.created, " \
 	"d.id, d.name, d.nameserver, d.nameserver2, d.algorithm, d.secret, d.public, " \
-	"d.available, d.backoff_until, d.comment, d.owner_id, d.created " \
-	"FROM hosts h JOIN domains d ON d.id = h.domain_id "
+	"d.available, d.backoff_until, d.comment, d.owner_id, d.created, " \
+	STORE_FOLLOWUP_COLS "FROM hosts h JOIN domains d ON d.id = h.domain_id "
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_USER_ADD] =
@@ -993,6 +993,10 @@ static void read_host_domain(sqlite3_stmt *st, void *p)
 	struct host_domain *hd = p;
 	read_host(st, hd->host);
 	read_domain_at(st, 23, hd->domain);
+	hd->host->followups_read = true;
+	hd->host->related_due = col_bool(st, STORE_FOLLOWUP_COL);
+	hd->host->forward_due_ipv4 = col_bool(st, STORE_FOLLOWUP_COL + 1);
+	hd->host->forward_due_ipv6 = col_bool(st, STORE_FOLLOWUP_COL + 2);
 }
 
 static nsupd_err sq_host_get_with_domain(void *impl, const char *name, const char *domain,

@@ -308,6 +308,43 @@ START_TEST(test_concurrent_claim)
 }
 END_TEST
 
+static void ignore_lookup(void *ctx, nsupd_err result)
+{
+	(void)ctx;
+	(void)result;
+}
+
+/* The update path's lookup reads the same answer along with the host (and
+ * other reads of a host do not claim to know it). */
+static void check_lookup_flags(int64_t id)
+{
+	store_host plain, h;
+	store_domain d;
+	ck_assert_int_eq(store_host_get(st, id, &plain), NSUPD_OK);
+	ck_assert(!plain.followups_read);
+	char fqdn[2 * STORE_NAME_MAX];
+	snprintf(fqdn, sizeof(fqdn), "%s.%s", plain.name, plain.domain);
+	for (int way = 0; way < 2; way++) {
+		memset(&h, 0, sizeof(h));
+		if (way == 0) {
+			ck_assert_int_eq(store_host_get_with_domain(st, fqdn, &h, &d), NSUPD_OK);
+		} else {
+			/* Alone, the lookup runs in place. */
+			nsupd_err result = NSUPD_ERR_INTERNAL;
+			ck_assert(store_host_lookup_start(st, fqdn, &h, &d, &result, ignore_lookup,
+							  NULL));
+			ck_assert_int_eq(result, NSUPD_OK);
+		}
+		ck_assert(h.followups_read);
+		for (int family = 4; family <= 6; family += 2) {
+			bool rel, fwd;
+			ck_assert_int_eq(store_followups_due(st, id, family, &rel, &fwd), NSUPD_OK);
+			ck_assert_int_eq(h.related_due, rel);
+			ck_assert_int_eq(family == 4 ? h.forward_due_ipv4 : h.forward_due_ipv6, fwd);
+		}
+	}
+}
+
 /* store_followups_due answers what store_related_list and
  * store_forward_enqueue would find, per family. */
 START_TEST(test_followups_due)
@@ -318,6 +355,7 @@ START_TEST(test_followups_due)
 	ck_assert_int_eq(store_followups_due(st, h, 4, &rel, &fwd), NSUPD_OK);
 	ck_assert(!rel && !fwd);
 	ck_assert_int_eq(store_followups_due(st, h, 5, &rel, &fwd), NSUPD_ERR_INVALID);
+	check_lookup_flags(h);
 
 	/* An unavailable related host has nothing to follow. */
 	store_related r = { .main_host_id = h, .available = false };
@@ -332,6 +370,8 @@ START_TEST(test_followups_due)
 	ck_assert(rel && !fwd);
 	ck_assert_int_eq(store_followups_due(st, other, 6, &rel, &fwd), NSUPD_OK);
 	ck_assert(!rel && !fwd);
+	check_lookup_flags(h);
+	check_lookup_flags(other);
 
 	/* A v4-only service: forwards for IPv4 only. */
 	int64_t s4 = add_service("v4svc", true, false);
@@ -342,6 +382,15 @@ START_TEST(test_followups_due)
 	ck_assert(rel && !fwd);
 	ck_assert_int_eq(store_followups_due(st, other, 4, &rel, &fwd), NSUPD_OK);
 	ck_assert(!rel && !fwd);
+	check_lookup_flags(h);
+	check_lookup_flags(other);
+
+	/* And a service for both families. */
+	int64_t s46 = add_service("v46svc", true, true);
+	add_forward(other, s46, true, true, "b.example");
+	check_lookup_flags(other);
+	ck_assert_int_eq(store_followups_due(st, other, 6, &rel, &fwd), NSUPD_OK);
+	ck_assert(!rel && fwd);
 }
 END_TEST
 

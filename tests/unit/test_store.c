@@ -574,6 +574,10 @@ START_TEST(test_host_add_get)
 	store_host with;
 	store_domain dom, dom_direct;
 	ck_assert_int_eq(store_host_get_with_domain(st, "MyHost.example.org", &with, &dom), NSUPD_OK);
+	/* ... and what a good update has to follow up (nothing yet). */
+	ck_assert(with.followups_read && !got.followups_read);
+	ck_assert(!with.related_due && !with.forward_due_ipv4 && !with.forward_due_ipv6);
+	with.followups_read = false;
 	ck_assert_int_eq(memcmp(&with, &got, sizeof(got)), 0);
 	ck_assert_int_eq(store_domain_get(st, did, &dom_direct), NSUPD_OK);
 	ck_assert_int_eq(memcmp(&dom, &dom_direct, sizeof(dom)), 0);
