@@ -1569,10 +1569,9 @@ static void *batch_main(void *arg)
 	return NULL;
 }
 
-/* Queues it (from calloc) while a request of its kind runs: true, and the
- * thread owns it. false: nothing runs, or the thread cannot start; the
- * caller runs the request in place, then calls batch_end_in_place, and
- * frees it. */
+/* Queues it while a request of its kind runs: true, and the thread owns
+ * it. false: nothing runs (or the thread cannot start); the caller runs it
+ * in place, then calls batch_end_in_place. */
 static bool batch_queue_or_run(struct pgs *s, enum batch_kind kind, struct batch_item *it)
 {
 	struct batch_queue *q = &s->queue[kind];
@@ -1614,6 +1613,21 @@ static void batch_end_in_place(struct pgs *s, enum batch_kind kind)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* A request of the kind (it from calloc): queued (false; done is called
+ * later, from the kind's thread), or run at once as a batch of one while
+ * nothing of its kind runs (true; *result set and it freed). */
+static bool batch_start(struct pgs *s, enum batch_kind kind, struct batch_item *it,
+	nsupd_err *result)
+{
+	if (batch_queue_or_run(s, kind, it))
+		return false;
+	batch_answer[kind](s, &it, 1);
+	batch_end_in_place(s, kind);
+	*result = it->result;
+	free(it);
+	return true;
+}
+
 static void batch_queue_init(struct batch_queue *q, const char *name)
 {
 	memset(q, 0, sizeof(*q));
@@ -1647,21 +1661,16 @@ static bool pg_host_lookup_start(void *impl, const char *name, const char *domai
 {
 	struct pgs *s = impl;
 	struct lookup_item *it = calloc(1, sizeof(*it));
-	if (it != NULL && strlen(name) < sizeof(it->name) && strlen(domain) < sizeof(it->domain)) {
-		*it = (struct lookup_item){ .b = { .done = done, .ctx = ctx }, .host = host,
-					    .dom = dom };
-		memcpy(it->name, name, strlen(name) + 1);
-		memcpy(it->domain, domain, strlen(domain) + 1);
-		if (batch_queue_or_run(s, BATCH_LOOKUP, &it->b))
-			return false;
-		*result = pg_host_get_with_domain(s, name, domain, host, dom);
-		batch_end_in_place(s, BATCH_LOOKUP);
-	} else {
+	if (it == NULL || strlen(name) >= sizeof(it->name) || strlen(domain) >= sizeof(it->domain)) {
 		/* Out of memory, or names the queue cannot hold: in place. */
+		free(it);
 		*result = pg_host_get_with_domain(s, name, domain, host, dom);
+		return true;
 	}
-	free(it);
-	return true;
+	*it = (struct lookup_item){ .b = { .done = done, .ctx = ctx }, .host = host, .dom = dom };
+	memcpy(it->name, name, strlen(name) + 1);
+	memcpy(it->domain, domain, strlen(domain) + 1);
+	return batch_start(s, BATCH_LOOKUP, &it->b, result);
 }
 
 static bool pg_host_record_start(void *impl, int64_t id, const store_host_event *ev,
@@ -1669,17 +1678,12 @@ static bool pg_host_record_start(void *impl, int64_t id, const store_host_event 
 {
 	struct pgs *s = impl;
 	struct record_item *it = calloc(1, sizeof(*it));
-	if (it != NULL) {
-		*it = (struct record_item){ .b = { .done = done, .ctx = ctx }, .id = id, .ev = ev };
-		if (batch_queue_or_run(s, BATCH_RECORD, &it->b))
-			return false;
+	if (it == NULL) {
 		*result = host_record_one(s, id, ev);
-		batch_end_in_place(s, BATCH_RECORD);
-	} else {
-		*result = host_record_one(s, id, ev);
+		return true;
 	}
-	free(it);
-	return true;
+	*it = (struct record_item){ .b = { .done = done, .ctx = ctx }, .id = id, .ev = ev };
+	return batch_start(s, BATCH_RECORD, &it->b, result);
 }
 
 static nsupd_err pg_host_get_by_name(void *impl, const char *name, const char *domain,

@@ -898,12 +898,10 @@ static void lookup_answered(void *ctx, nsupd_err result)
 	pthread_mutex_unlock(&run->mu);
 }
 
-static nsupd_err lookup_wait(struct lookup_run *run, const char *fqdn, store_host *h,
-			     store_domain *d)
+/* After a start call: its result in place, or else the callback's. */
+static nsupd_err answer_of(struct lookup_run *run, bool in_place, nsupd_err result)
 {
-	nsupd_err result = NSUPD_ERR_INTERNAL;
-	run->answers = 0;
-	if (store_host_lookup_start(st, fqdn, h, d, &result, lookup_answered, run))
+	if (in_place)
 		return result;
 	run->queued++;
 	pthread_mutex_lock(&run->mu);
@@ -912,6 +910,15 @@ static nsupd_err lookup_wait(struct lookup_run *run, const char *fqdn, store_hos
 	result = run->result;
 	pthread_mutex_unlock(&run->mu);
 	return result;
+}
+
+static nsupd_err lookup_wait(struct lookup_run *run, const char *fqdn, store_host *h,
+			     store_domain *d)
+{
+	nsupd_err result = NSUPD_ERR_INTERNAL;
+	run->answers = 0;
+	bool in_place = store_host_lookup_start(st, fqdn, h, d, &result, lookup_answered, run);
+	return answer_of(run, in_place, result);
 }
 
 static void *lookup_thread(void *arg)
@@ -987,15 +994,8 @@ static nsupd_err record_wait(struct lookup_run *run, int64_t id, const store_hos
 {
 	nsupd_err result = NSUPD_ERR_INTERNAL;
 	run->answers = 0;
-	if (store_host_record_start(st, id, ev, &result, lookup_answered, run))
-		return result;
-	run->queued++;
-	pthread_mutex_lock(&run->mu);
-	while (run->answers == 0)
-		pthread_cond_wait(&run->cond, &run->mu);
-	result = run->result;
-	pthread_mutex_unlock(&run->mu);
-	return result;
+	bool in_place = store_host_record_start(st, id, ev, &result, lookup_answered, run);
+	return answer_of(run, in_place, result);
 }
 
 static void *record_thread(void *arg)
