@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/fwdpolicy.h"
 #include "util/strutil.h"
 
 #define SERVICE_USAGE \
@@ -16,48 +17,6 @@
 	"set NAME [--name NEW] [--server HOST[:PORT]] [--path PATH] [--tls yes|no] " \
 	"[--accept-ipv4 yes|no] [--accept-ipv6 yes|no] [--comment TEXT] | " \
 	"delete NAME [--force] | list [--json]"
-
-/* HOST, HOST:PORT, [V6]:PORT or a bare IPv6 address: what goes between
- * "scheme://" and the path, and nothing that could change the URL. */
-static bool valid_server(const char *s)
-{
-	if (s[0] == '\0')
-		return false;
-	for (const char *p = s; *p; p++) {
-		char ch = *p;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':' ||
-		      ch == '[' || ch == ']' || ch == '_'))
-			return false;
-	}
-	const char *colon = strrchr(s, ':');
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (close == NULL || close == s + 1)
-			return false;
-		colon = close[1] == ':' ? close + 1 : NULL;
-		if (close[1] != '\0' && colon == NULL)
-			return false;
-	} else if (colon != NULL && strchr(s, ':') != colon) {
-		return false;   /* a bare IPv6 address needs brackets in a URL */
-	}
-	if (colon != NULL) {
-		long port;
-		if (!str_to_long(colon + 1, 1, 65535, &port))
-			return false;
-	}
-	return true;
-}
-
-static bool valid_path(const char *s)
-{
-	if (s[0] != '/')
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f || *p == '#')
-			return false;
-	return true;
-}
 
 static int service_add(cli_ctx *ctx, int argc, char **argv)
 {
@@ -97,12 +56,12 @@ static int service_add(cli_ctx *ctx, int argc, char **argv)
 			  sizeof(sv.name) - 1);
 		return CLI_FAIL;
 	}
-	if (strlen(server) >= sizeof(sv.server) || !valid_server(server)) {
+	if (strlen(server) >= sizeof(sv.server) || !fwd_server_valid(server)) {
 		cli_error("invalid --server '%s': give HOST or HOST:PORT ([IPv6]:PORT for an "
 			  "IPv6 address), without scheme or path", server);
 		return CLI_FAIL;
 	}
-	if (strlen(path) >= sizeof(sv.path) || !valid_path(path)) {
+	if (strlen(path) >= sizeof(sv.path) || !fwd_path_valid(path)) {
 		cli_error("invalid --path '%s': it must start with '/' and contain no spaces",
 			  path);
 		return CLI_FAIL;
@@ -215,7 +174,7 @@ static int service_set(cli_ctx *ctx, int argc, char **argv)
 			set[n++] = (store_admin_set){ "name", optarg, 0 };
 			break;
 		case 's':
-			if (strlen(optarg) >= sizeof(sv.server) || !valid_server(optarg)) {
+			if (strlen(optarg) >= sizeof(sv.server) || !fwd_server_valid(optarg)) {
 				cli_error("invalid --server '%s': give HOST or HOST:PORT ([IPv6]:PORT "
 					  "for an IPv6 address), without scheme or path", optarg);
 				return CLI_FAIL;
@@ -223,7 +182,7 @@ static int service_set(cli_ctx *ctx, int argc, char **argv)
 			set[n++] = (store_admin_set){ "server", optarg, 0 };
 			break;
 		case 'p':
-			if (strlen(optarg) >= sizeof(sv.path) || !valid_path(optarg)) {
+			if (strlen(optarg) >= sizeof(sv.path) || !fwd_path_valid(optarg)) {
 				cli_error("invalid --path '%s': it must start with '/' and contain no "
 					  "spaces", optarg);
 				return CLI_FAIL;

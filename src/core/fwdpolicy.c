@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "util/strutil.h"
+
 /* The words after which a retry only repeats the failure (and, for abuse,
  * makes it worse): the other service needs a changed configuration. */
 static const char *const permanent[] = {
@@ -41,4 +43,40 @@ int64_t fwd_backoff(int attempts, unsigned min, unsigned max)
 	for (int i = 1; i < attempts && d < (int64_t)max; i++)
 		d *= 2;
 	return d < (int64_t)max ? d : (int64_t)max;
+}
+
+bool fwd_server_valid(const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (const char *p = s; *p; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':' ||
+		      ch == '[' || ch == ']' || ch == '_'))
+			return false;
+	}
+	const char *colon = strrchr(s, ':');
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close == s + 1)
+			return false;
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] != '\0' && colon == NULL)
+			return false;
+	} else if (colon != NULL && strchr(s, ':') != colon) {
+		return false;   /* a bare IPv6 address needs brackets in a URL */
+	}
+	long port;
+	return colon == NULL || str_to_long(colon + 1, 1, 65535, &port);
+}
+
+bool fwd_path_valid(const char *s)
+{
+	if (s == NULL || s[0] != '/')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '#')
+			return false;
+	return true;
 }

@@ -2,6 +2,7 @@
 #ifndef NSUPD_CORE_FWDPOLICY_H
 #define NSUPD_CORE_FWDPOLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,13 @@ enum fwd_verdict fwd_classify(long http_status, const char *body, char *word, si
 /* Seconds to wait before attempt number attempts + 1: min after the first
  * failure, doubling, at most max. */
 int64_t fwd_backoff(int attempts, unsigned min, unsigned max);
+
+/* A service's server as its update URL names it: HOST, HOST:PORT,
+ * [IPV6] or [IPV6]:PORT (port 1-65535), nothing that could change the URL
+ * around it ("scheme://" SERVER PATH). */
+bool fwd_server_valid(const char *server);
+/* The path of its update URL: starts with '/', printable ASCII without
+ * blanks or '#'. */
+bool fwd_path_valid(const char *path);
 
 #endif

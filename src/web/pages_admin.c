@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "core/fwdpolicy.h"
 #include "api/followup.h"
 #include "core/fqdn.h"
 #include "core/ifid.h"
@@ -1012,74 +1013,10 @@ static void admin_bulk(web_req *r)
 
 /* ---- change and add forms ---- */
 
-/* Copies a form value without surrounding blanks into the arena. */
-static char *form_trim(web_req *r, const char *name)
-{
-	const char *v = web_form(r, name);
-	if (v == NULL)
-		v = "";
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	size_t n = strlen(v);
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' ||
-			 v[n - 1] == '\n'))
-		n--;
-	char *out = arena_alloc(r->a, n + 1);
-	if (out == NULL)
-		return NULL;
-	memcpy(out, v, n);
-	out[n] = '\0';
-	return out;
-}
-
-static bool checked(const web_req *r, const char *name)
-{
-	const char *v = web_form(r, name);
-	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "off") != 0;
-}
-
 static bool printable(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-			return false;
-	return true;
-}
-
-/* The same checks as the CLI's `service add`: what goes between
- * "scheme://" and the path, and nothing that could change the URL. */
-static bool valid_server(const char *s)
-{
-	if (s[0] == '\0')
-		return false;
-	for (const char *p = s; *p; p++) {
-		char ch = *p;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':' ||
-		      ch == '[' || ch == ']' || ch == '_'))
-			return false;
-	}
-	const char *colon = strrchr(s, ':');
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (close == NULL || close == s + 1)
-			return false;
-		colon = close[1] == ':' ? close + 1 : NULL;
-		if (close[1] != '\0' && colon == NULL)
-			return false;
-	} else if (colon != NULL && strchr(s, ':') != colon) {
-		return false;
-	}
-	long port;
-	return colon == NULL || str_to_long(colon + 1, 1, 65535, &port);
-}
-
-static bool valid_path(const char *s)
-{
-	if (s[0] != '/')
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f || *p == '#')
 			return false;
 	return true;
 }
@@ -1157,11 +1094,11 @@ static const char *check_text(web_req *r, const struct adm_field *f, char *v, co
 		return NULL;
 	}
 	case V_SERVER:
-		if (!valid_server(v))
+		if (!fwd_server_valid(v))
 			return _(r, "Enter HOST or HOST:PORT ([IPv6]:PORT for an address).");
 		return NULL;
 	case V_PATH:
-		if (!valid_path(v))
+		if (!fwd_path_valid(v))
 			return _(r, "The path must start with / and contain no spaces.");
 		return NULL;
 	case V_REGEX: {
@@ -1208,7 +1145,7 @@ static void read_form(web_req *r, const struct adm_model *m, json_t *cur, struct
 	for (const struct adm_field *f = m->fields; f->name != NULL && fr->n < 16; f++) {
 		json_t *old = cur != NULL ? json_object_get(cur, f->name) : NULL;
 		if (f->type == 'b') {
-			bool v = checked(r, f->name);
+			bool v = web_form_checked(r, f->name);
 			json_object_set_new(fr->values, f->name, json_boolean(v));
 			if (cur == NULL || json_is_true(old) != v) {
 				fr->set[fr->n++] = (store_admin_set){ f->name, NULL, v };
@@ -1218,7 +1155,7 @@ static void read_form(web_req *r, const struct adm_model *m, json_t *cur, struct
 			}
 			continue;
 		}
-		char *raw = form_trim(r, f->name);
+		char *raw = web_form_trimmed(r, f->name);
 		if (raw == NULL)
 			continue;
 		if (f->type == 'n') {
@@ -1267,12 +1204,12 @@ static void read_form(web_req *r, const struct adm_model *m, json_t *cur, struct
 		}
 	}
 	/* Cross-field rules of the user-facing forms. */
-	if (m->kind == STORE_ADM_DOMAIN && checked(r, "public") && !checked(r, "available"))
+	if (m->kind == STORE_ADM_DOMAIN && web_form_checked(r, "public") && !web_form_checked(r, "available"))
 		json_object_set_new(fr->errors, "public", json_string(_(r,
 			"Domain must be available to be public.")));
 	if (m->kind == STORE_ADM_USER && cur != NULL &&
 	    json_integer_value(json_object_get(cur, "id")) == r->user.id &&
-	    (!checked(r, "staff") || !checked(r, "active")))
+	    (!web_form_checked(r, "staff") || !web_form_checked(r, "active")))
 		json_object_set_new(fr->errors, "staff", json_string(_(r,
 			"You cannot take away your own staff status or deactivate yourself here.")));
 }
@@ -1500,7 +1437,7 @@ static void admin_change(web_req *r)
 	const char *title = object_title(r, m, o);
 	bool dns_ok = true;
 	/* spec 3.8: saving a host while it is flagged removes its records. */
-	if (m->kind == STORE_ADM_HOST && (checked(r, "abuse") || checked(r, "abuse_blocked")))
+	if (m->kind == STORE_ADM_HOST && (web_form_checked(r, "abuse") || web_form_checked(r, "abuse_blocked")))
 		dns_ok = remove_host_records(r, id);
 	if (m->kind == STORE_ADM_USER && json_is_false(json_object_get(fr.after, "active")))
 		store_session_delete_user(r->app->store, id, NULL);

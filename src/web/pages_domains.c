@@ -26,12 +26,6 @@ static const dns_algorithm algorithms[] = {
 
 /* ---- small helpers ---- */
 
-static bool checked(const web_req *r, const char *name)
-{
-	const char *v = web_form(r, name);
-	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "off") != 0;
-}
-
 static const char *form_text(const web_req *r, const char *name)
 {
 	const char *v = web_form(r, name);
@@ -292,8 +286,8 @@ static void domain_edit(web_req *r)
 	const char *alg = form_text(r, "algorithm");
 	const char *secret = trimmed(r, form_text(r, "secret"));
 	const char *comment = trimmed(r, form_text(r, "comment"));
-	bool want_public = checked(r, "public");
-	bool want_available = checked(r, "available");
+	bool want_public = web_form_checked(r, "public");
+	bool want_available = web_form_checked(r, "available");
 	json_t *errors = json_object();
 	store_domain n = d;    /* the domain as the form would leave it */
 	if (!parse_nameserver(ns, false, n.nameserver, sizeof(n.nameserver)))

@@ -48,26 +48,6 @@ static const char *host_fqdn(web_req *r, const store_host *h)
 	return arena_printf(r->a, "%s.%s", h->name, h->domain);
 }
 
-/* Copies a form value without surrounding blanks into the arena. */
-static char *form_trim(web_req *r, const char *name)
-{
-	const char *v = web_form(r, name);
-	if (v == NULL)
-		v = "";
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	size_t n = strlen(v);
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' ||
-			 v[n - 1] == '\n'))
-		n--;
-	char *out = arena_alloc(r->a, n + 1);
-	if (out == NULL)
-		return NULL;
-	memcpy(out, v, n);
-	out[n] = '\0';
-	return out;
-}
-
 /* A decimal integer in [lo, hi]; false for anything else. */
 static bool parse_range(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
@@ -197,8 +177,8 @@ static const char *add_first_record(web_req *r, const store_host *h, const store
 
 static void host_add_post(web_req *r)
 {
-	char *name = form_trim(r, "name");
-	char *comment = form_trim(r, "comment");
+	char *name = web_form_trimmed(r, "name");
+	char *comment = web_form_trimmed(r, "comment");
 	const char *dom = web_form(r, "domain");
 	int64_t domain_id = dom != NULL ? strtoll(dom, NULL, 10) : 0;
 	if (name == NULL || comment == NULL) {
@@ -353,7 +333,7 @@ static void host_view_post(web_req *r)
 	store_host h;
 	if (!own_host(r, &h))
 		return;
-	char *comment = form_trim(r, "comment");
+	char *comment = web_form_trimmed(r, "comment");
 	const char *nm4 = web_form(r, "netmask_ipv4");
 	const char *nm6 = web_form(r, "netmask_ipv6");
 	if (comment == NULL) {

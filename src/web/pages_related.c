@@ -82,26 +82,6 @@ static bool own_related(web_req *r, store_host *h, store_domain *d, store_relate
 	return false;
 }
 
-/* A form value without surrounding blanks, in the arena ("" when absent). */
-static char *form_trim(web_req *r, const char *name)
-{
-	const char *v = web_form(r, name);
-	if (v == NULL)
-		v = "";
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	size_t n = strlen(v);
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' ||
-			 v[n - 1] == '\n'))
-		n--;
-	char *out = arena_alloc(r->a, n + 1);
-	if (out == NULL)
-		return NULL;
-	memcpy(out, v, n);
-	out[n] = '\0';
-	return out;
-}
-
 /* At most max bytes of valid UTF-8 without control characters: what the
  * database columns and the templates (through jansson) can hold. */
 static bool valid_text(const char *s, size_t max)
@@ -253,10 +233,10 @@ static void related_form(web_req *r, const store_host *h, const store_related *r
 static bool related_read_form(web_req *r, const store_host *h, store_related *out,
 			      json_t *errors, json_t **form, unsigned *warn)
 {
-	char *name = form_trim(r, "name");
-	char *comment = form_trim(r, "comment");
-	char *id4 = form_trim(r, "interface_id_ipv4");
-	char *id6 = form_trim(r, "interface_id_ipv6");
+	char *name = web_form_trimmed(r, "name");
+	char *comment = web_form_trimmed(r, "comment");
+	char *id4 = web_form_trimmed(r, "interface_id_ipv4");
+	char *id6 = web_form_trimmed(r, "interface_id_ipv6");
 	bool available = web_form(r, "available") != NULL;
 	if (name == NULL || comment == NULL || id4 == NULL || id6 == NULL)
 		return false;
@@ -554,9 +534,9 @@ static bool own_forward(web_req *r, store_forward *f, store_host *h)
 static bool forward_read_form(web_req *r, store_forward *f, bool require_password,
 			      bool *set_password, json_t *errors, json_t *form)
 {
-	char *hostname = form_trim(r, "hostname");
-	char *login = form_trim(r, "name");
-	char *comment = form_trim(r, "comment");
+	char *hostname = web_form_trimmed(r, "hostname");
+	char *login = web_form_trimmed(r, "name");
+	char *comment = web_form_trimmed(r, "comment");
 	const char *password = web_form(r, "password");
 	if (hostname == NULL || login == NULL || comment == NULL)
 		return false;

@@ -183,6 +183,35 @@ const char *web_form(const web_req *r, const char *name)
 	return http_form(r->http, name);
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *web_form_trimmed(web_req *r, const char *name)
+{
+	const char *v = web_form(r, name);
+	if (v == NULL)
+		v = "";
+	while (is_blank(*v))
+		v++;
+	size_t n = strlen(v);
+	while (n > 0 && is_blank(v[n - 1]))
+		n--;
+	char *out = arena_alloc(r->a, n + 1);
+	if (out == NULL)
+		return NULL;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return out;
+}
+
+bool web_form_checked(const web_req *r, const char *name)
+{
+	const char *v = web_form(r, name);
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "off") != 0;
+}
+
 const char *web_query(const web_req *r, const char *name)
 {
 	return http_query(r->http, name);

@@ -129,6 +129,11 @@ void web_text(web_req *r, unsigned status, const char *content_type, const char 
 
 /* A POST form field (already CSRF-checked), or NULL. */
 const char *web_form(const web_req *r, const char *name);
+/* The same without surrounding blanks, in r->a ("" when absent; NULL only
+ * when out of memory). */
+char *web_form_trimmed(web_req *r, const char *name);
+/* A checkbox: present, and not "", "0" or "off". */
+bool web_form_checked(const web_req *r, const char *name);
 /* A query parameter, or NULL. */
 const char *web_query(const web_req *r, const char *name);
 /* The n-th <int> of the route pattern (0-based). */

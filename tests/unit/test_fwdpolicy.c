@@ -50,12 +50,39 @@ START_TEST(backoff)
 }
 END_TEST
 
+/* What `service add` and the admin's service form accept as the server and
+ * path of the update URL. */
+START_TEST(server_and_path)
+{
+	const char *good[] = { "dyn.example.com", "dyn.example.com:8443", "10.0.0.1",
+			       "[2001:db8::1]", "[2001:db8::1]:443", "a_b.example" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(fwd_server_valid(good[i]), "%s", good[i]);
+	const char *bad[] = { "", "2001:db8::1", "host:0", "host:65536", "host:", "host:x",
+			      "user@host", "host/path", "host?q", "host#f", "[]", "[::1",
+			      "[::1]x", "ho st", "host:80:81" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!fwd_server_valid(bad[i]), "%s", bad[i]);
+	ck_assert(!fwd_server_valid(NULL));
+
+	ck_assert(fwd_path_valid("/nic/update"));
+	ck_assert(fwd_path_valid("/"));
+	ck_assert(!fwd_path_valid("nic/update"));
+	ck_assert(!fwd_path_valid("/a b"));
+	ck_assert(!fwd_path_valid("/a#b"));
+	ck_assert(!fwd_path_valid("/\xc3\xa9"));
+	ck_assert(!fwd_path_valid(""));
+	ck_assert(!fwd_path_valid(NULL));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fwdpolicy");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, classify);
 	tcase_add_test(tc, backoff);
+	tcase_add_test(tc, server_and_path);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
