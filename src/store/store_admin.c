@@ -20,12 +20,8 @@
 #include <time.h>
 
 #include "store/store_backend.h"
+#include "store/store_rows.h"
 #include "util/strutil.h"
-
-#define P_INT(x) { STORE_P_INT, (int64_t)(x), NULL }
-#define P_BOOL(x) { STORE_P_BOOL, (x) ? 1 : 0, NULL }
-#define P_TEXT(x) { STORE_P_TEXT, 0, (x) }
-#define P_NULL { STORE_P_NULL, 0, NULL }
 
 #define SQL_MAX 6144
 

@@ -11,26 +11,8 @@
 #include <time.h>
 
 #include "store/store_backend.h"
+#include "store/store_rows.h"
 #include "util/strutil.h"
-
-#define P_INT(x) { STORE_P_INT, (int64_t)(x), NULL }
-#define P_BOOL(x) { STORE_P_BOOL, (x) ? 1 : 0, NULL }
-#define P_TEXT(x) { STORE_P_TEXT, 0, (x) }
-
-static int64_t r_i64(const store_row *r, int i)
-{
-	return i < r->ncols && r->col[i] != NULL ? strtoll(r->col[i], NULL, 10) : 0;
-}
-
-static void r_text(const store_row *r, int i, char *buf, size_t size)
-{
-	const char *c = i < r->ncols && r->col[i] != NULL ? r->col[i] : "";
-	size_t len = strlen(c);
-	if (len >= size)
-		len = store_utf8_cut(c, size - 1);
-	memcpy(buf, c, len);
-	buf[len] = '\0';
-}
 
 /* ---- editing a domain ---- */
 

@@ -12,53 +12,12 @@
 #include <time.h>
 
 #include "store/store_backend.h"
+#include "store/store_rows.h"
 #include "util/strutil.h"
-
-#define P_INT(x) { STORE_P_INT, (int64_t)(x), NULL }
-#define P_BOOL(x) { STORE_P_BOOL, (x) ? 1 : 0, NULL }
-#define P_TEXT(x) { STORE_P_TEXT, 0, (x) }
-#define P_NULL { STORE_P_NULL, 0, NULL }
-#define NPARAMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static int64_t now_or(int64_t t)
 {
 	return t != 0 ? t : (int64_t)time(NULL);
-}
-
-static int64_t r_i64(const store_row *r, int i)
-{
-	return i < r->ncols && r->col[i] != NULL ? strtoll(r->col[i], NULL, 10) : 0;
-}
-
-static bool r_bool(const store_row *r, int i)
-{
-	const char *c = i < r->ncols ? r->col[i] : NULL;
-	return c != NULL && (c[0] == 't' || c[0] == '1');
-}
-
-static bool r_null(const store_row *r, int i)
-{
-	return i >= r->ncols || r->col[i] == NULL;
-}
-
-static void r_text(const store_row *r, int i, char *buf, size_t size)
-{
-	const char *c = i < r->ncols && r->col[i] != NULL ? r->col[i] : "";
-	size_t len = strlen(c);
-	if (len >= size)
-		len = store_utf8_cut(c, size - 1);
-	memcpy(buf, c, len);
-	buf[len] = '\0';
-}
-
-static nsupd_err run1(store *s, const char *sql, const store_param *p, int np,
-		      store_row_fn fn, void *ctx, int64_t *changes)
-{
-	store_sql q = { .sql = sql, .params = p, .n_params = np, .on_row = fn, .ctx = ctx };
-	nsupd_err err = store_exec(s, &q, 1);
-	if (changes != NULL)
-		*changes = q.changes;
-	return err;
 }
 
 /* Collects rows into an array of records. */

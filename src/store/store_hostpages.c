@@ -7,27 +7,7 @@
 #include <string.h>
 
 #include "store/store_backend.h"
-
-static int64_t r_i64(const store_row *r, int i)
-{
-	return i < r->ncols && r->col[i] != NULL ? strtoll(r->col[i], NULL, 10) : 0;
-}
-
-static bool r_bool(const store_row *r, int i)
-{
-	const char *c = i < r->ncols ? r->col[i] : NULL;
-	return c != NULL && (c[0] == 't' || c[0] == '1');
-}
-
-static void r_text(const store_row *r, int i, char *buf, size_t size)
-{
-	const char *c = i < r->ncols && r->col[i] != NULL ? r->col[i] : "";
-	size_t len = strlen(c);
-	if (len >= size)
-		len = store_utf8_cut(c, size - 1);
-	memcpy(buf, c, len);
-	buf[len] = '\0';
-}
+#include "store/store_rows.h"
 
 struct visible_ctx {
 	store_domain_visible_cb cb;
