@@ -24,6 +24,7 @@
 
 #include <libknot/libknot.h>
 
+#include "dns/dns_io.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -231,14 +232,14 @@ typedef struct xfer_result {
 	int sys_errno;   /* for XFER_CONNECT; 0 means the peer closed the connection */
 } xfer_result;
 
-static int64_t now_ms(void)
+int64_t dns_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static socklen_t server_sockaddr(const dns_server *s, struct sockaddr_storage *ss)
+socklen_t dns_server_sockaddr(const dns_server *s, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (s->addr.family == 6) {
@@ -255,12 +256,10 @@ static socklen_t server_sockaddr(const dns_server *s, struct sockaddr_storage *s
 	return sizeof(*sin);
 }
 
-/* Waits for events on fd until the deadline. Returns 1 when ready, 0 on
- * timeout, -1 with errno on failure. */
-static int wait_fd(int fd, short events, int64_t deadline)
+int dns_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - dns_mono_ms();
 		if (left <= 0)
 			return 0;
 		struct pollfd pfd = {.fd = fd, .events = events};
@@ -281,7 +280,7 @@ static int open_connected(const dns_server *s, int type, int *fd_out, int64_t de
 			  xfer_result *res)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = server_sockaddr(s, &ss);
+	socklen_t sl = dns_server_sockaddr(s, &ss);
 	int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
@@ -294,7 +293,7 @@ static int open_connected(const dns_server *s, int type, int *fd_out, int64_t de
 			close(fd);
 			return -1;
 		}
-		int r = wait_fd(fd, POLLOUT, deadline);
+		int r = dns_wait_fd(fd, POLLOUT, deadline);
 		if (r <= 0) {
 			*res = r == 0 ? (xfer_result){.status = XFER_TIMEOUT} : xfer_err(errno);
 			close(fd);
@@ -337,7 +336,7 @@ static xfer_result udp_exchange(const dns_server *s, const uint8_t *msg, size_t 
 		return res;
 	}
 	for (;;) {
-		int r = wait_fd(fd, POLLIN, deadline);
+		int r = dns_wait_fd(fd, POLLIN, deadline);
 		if (r <= 0) {
 			res = r == 0 ? (xfer_result){.status = XFER_TIMEOUT} : xfer_err(errno);
 			break;
@@ -386,7 +385,7 @@ static xfer_result tcp_exchange(const dns_server *s, const uint8_t *msg, size_t 
 			res = xfer_err(errno);
 			goto out;
 		}
-		int r = wait_fd(fd, POLLOUT, deadline);
+		int r = dns_wait_fd(fd, POLLOUT, deadline);
 		if (r <= 0) {
 			res = r == 0 ? (xfer_result){.status = XFER_TIMEOUT} : xfer_err(errno);
 			goto out;
@@ -414,7 +413,7 @@ static xfer_result tcp_exchange(const dns_server *s, const uint8_t *msg, size_t 
 				res = xfer_err(errno);
 				goto out;
 			}
-			int r = wait_fd(fd, POLLIN, deadline);
+			int r = dns_wait_fd(fd, POLLIN, deadline);
 			if (r <= 0) {
 				res = r == 0 ? (xfer_result){.status = XFER_TIMEOUT} : xfer_err(errno);
 				goto out;
@@ -598,7 +597,7 @@ nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *ou
 		dns_server_format(servers[i], srv[i], sizeof(srv[i]));
 
 	unsigned total = z->query_timeout_ms != 0 ? z->query_timeout_ms : DNS_DEFAULT_QUERY_MS;
-	int64_t deadline = now_ms() + total;
+	int64_t deadline = dns_mono_ms() + total;
 	const char *tname = family == 4 ? "A" : "AAAA";
 
 	/* Servers that answer badly are dropped, as dnspython does; servers that
@@ -608,11 +607,11 @@ nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *ou
 		for (int i = 0; i < nservers; i++) {
 			if (!alive[i])
 				continue;
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - dns_mono_ms();
 			if (left <= 0)
 				goto done;
 			any = true;
-			int64_t try_deadline = now_ms() + (left < DNS_TRY_MS ? left : DNS_TRY_MS);
+			int64_t try_deadline = dns_mono_ms() + (left < DNS_TRY_MS ? left : DNS_TRY_MS);
 
 			uint8_t resp[DNS_UDP_BUF];
 			size_t rlen = 0;
@@ -637,10 +636,10 @@ nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *ou
 					code = fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
 					goto done;
 				}
-				left = deadline - now_ms();
+				left = deadline - dns_mono_ms();
 				if (left <= 0)
 					goto done;
-				try_deadline = now_ms() + (left < DNS_TRY_MS ? left : DNS_TRY_MS);
+				try_deadline = dns_mono_ms() + (left < DNS_TRY_MS ? left : DNS_TRY_MS);
 				xr = tcp_exchange(servers[i], query, qlen, tcpbuf, &rlen, try_deadline);
 				if (xr.status == XFER_TIMEOUT) {
 					timed_out = true;
@@ -682,7 +681,7 @@ nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *ou
 	}
 done:
 	free(tcpbuf);
-	if (code == NSUPD_ERR_DNS_TIMEOUT || (code != NSUPD_OK && timed_out && now_ms() >= deadline)) {
+	if (code == NSUPD_ERR_DNS_TIMEOUT || (code != NSUPD_OK && timed_out && dns_mono_ms() >= deadline)) {
 		/* Some server stayed silent to the end: that is what the operator
 		 * needs to hear, not an earlier refusal from the other one. */
 		code = fail(err, NSUPD_ERR_DNS_TIMEOUT, -1,
@@ -988,7 +987,7 @@ static nsupd_err update(const dns_zone *z, const char *fqdn, int family, const i
 	if (resp == NULL)
 		return fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
 	unsigned total = z->update_timeout_ms != 0 ? z->update_timeout_ms : DNS_DEFAULT_UPDATE_MS;
-	xfer_result xr = tcp_exchange(&z->primary, msg, msg_len, resp, &resp_len, now_ms() + total);
+	xfer_result xr = tcp_exchange(&z->primary, msg, msg_len, resp, &resp_len, dns_mono_ms() + total);
 	if (xr.status == XFER_TIMEOUT) {
 		code = fail(err, NSUPD_ERR_DNS_TIMEOUT, -1, "timeout after %u ms waiting for %s (%s)",
 			    total, srv, what);
@@ -1126,7 +1125,7 @@ static void *aq_main(void *arg)
 			else
 				aq_readable(ev[i].data.ptr);
 		}
-		int64_t now = now_ms();
+		int64_t now = dns_mono_ms();
 		for (;;) {
 			async_query *late = NULL;
 			pthread_mutex_lock(&aq_mu);
@@ -1187,7 +1186,7 @@ bool dns_query_submit(const dns_zone *z, const char *fqdn, int family, dns_query
 	const dns_server *s = z->has_secondary ? &z->secondary : &z->primary;
 	dns_server_format(s, q->srv, sizeof(q->srv));
 	unsigned total = z->query_timeout_ms != 0 ? z->query_timeout_ms : DNS_DEFAULT_QUERY_MS;
-	int64_t now = now_ms();
+	int64_t now = dns_mono_ms();
 	q->deadline = now + (total < DNS_TRY_MS ? total : DNS_TRY_MS);
 	xfer_result xr;
 	if (!make_dname(fqdn, q->qname) ||

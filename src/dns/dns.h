@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/ipaddr.h"
 #include "util/error.h"
@@ -114,6 +115,9 @@ size_t dns_change_wire_size(const dns_change *c);
 
 /* A random message ID (getrandom). */
 uint16_t dns_random_id(void);
+/* CLOCK_MONOTONIC in milliseconds: the deadlines of this module. */
+int64_t dns_mono_ms(void);
+
 
 /* Builds one TSIG-signed UPDATE of zone z holding the n changes in order
  * (each: delete RRset, then add the address), with message ID id, into
@@ -144,5 +148,26 @@ void dns_change_describe(const dns_zone *z, const dns_change *c, char *out, size
  * without the SOA as NSUPD_ERR_DNS_MALFORMED) with err saying which.
  * (src/dns/dns_soa.c) */
 nsupd_err dns_check_zone(const dns_zone *z, dns_error *err);
+
+/* ---- plain questions (src/dns/dns_plain.c) ----
+ * Unsigned questions for the checks that run now and then: the zone check
+ * above and the e-mail domain check at registration. Each call is one
+ * blocking exchange under a deadline (dns_mono_ms). */
+
+/* A question (name, qtype, class IN) with a random ID into buf[cap], with
+ * recursion desired when rd. NSUPD_ERR_INVALID when name is no domain
+ * name, NSUPD_ERR_INTERNAL when it does not fit. */
+nsupd_err dns_question(const char *name, uint16_t qtype, bool rd, uint8_t *buf, size_t cap,
+		       size_t *len);
+/* Sends q over UDP, again every resend_ms, until an answer to it (its ID,
+ * QR set) comes or the deadline passes; anything else that arrives is
+ * ignored. Returns the answer's length in resp, 0 on timeout, -1 with errno
+ * on a socket error (an ICMP unreachable reads as ECONNREFUSED). */
+ssize_t dns_udp_ask(const dns_server *s, const uint8_t *q, size_t qlen, uint8_t *resp, size_t cap,
+		    int resend_ms, int64_t deadline);
+/* The same over TCP, once: the answer's length, or -1 (no connection, the
+ * deadline, a short or oversized answer, or another ID). */
+ssize_t dns_tcp_ask(const dns_server *s, const uint8_t *q, size_t qlen, uint8_t *resp, size_t cap,
+		    int64_t deadline);
 
 #endif

@@ -5,103 +5,12 @@
 #include "dns/dns.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <libknot/libknot.h>
 
 #define SOA_DEFAULT_MS 10000
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static socklen_t to_sockaddr(const dns_server *s, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (s->addr.family == 6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(s->port);
-		memcpy(&a->sin6_addr, s->addr.bytes, 16);
-		return sizeof(*a);
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	a->sin_family = AF_INET;
-	a->sin_port = htons(s->port);
-	memcpy(&a->sin_addr, s->addr.bytes, 4);
-	return sizeof(*a);
-}
-
-/* One query to one server until the deadline; resends every 2 s as a
- * resolver would. Returns 1 with the answer, 0 on timeout, -1 with errno. */
-static int exchange(const dns_server *s, const uint8_t *q, size_t qlen, uint8_t *resp,
-		    size_t cap, size_t *rlen, int64_t deadline)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(s, &ss);
-	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int ret = 0;
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		ret = -1;
-		goto out;
-	}
-	int64_t next_send = 0;
-	for (;;) {
-		int64_t now = mono_ms();
-		if (now >= deadline)
-			break;
-		if (now >= next_send) {
-			if (send(fd, q, qlen, MSG_NOSIGNAL) != (ssize_t)qlen) {
-				ret = -1;
-				break;
-			}
-			next_send = now + 2000;
-		}
-		int64_t until = next_send < deadline ? next_send : deadline;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int n = poll(&p, 1, (int)(until - now > 0 ? until - now : 0));
-		if (n < 0 && errno != EINTR) {
-			ret = -1;
-			break;
-		}
-		if (n <= 0)
-			continue;
-		ssize_t got = recv(fd, resp, cap, 0);
-		if (got < 0) {
-			/* ICMP port unreachable arrives as ECONNREFUSED. */
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			ret = -1;
-			break;
-		}
-		/* Only an answer to our question counts; noise is ignored. */
-		if ((size_t)got < KNOT_WIRE_HEADER_SIZE || knot_wire_get_id(resp) != knot_wire_get_id(q) ||
-		    !knot_wire_get_qr(resp))
-			continue;
-		*rlen = (size_t)got;
-		ret = 1;
-		break;
-	}
-out:
-	{
-		int saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return ret;
-}
 
 static nsupd_err set_err(dns_error *err, nsupd_err code, int rcode, const char *fmt,
 			 const char *a, const char *b, const char *c)
@@ -160,45 +69,37 @@ nsupd_err dns_check_zone(const dns_zone *z, dns_error *err)
 	if (z == NULL || z->zone == NULL)
 		return set_err(err, NSUPD_ERR_INVALID, -1, "no zone%s%s%s", "", "", "");
 	knot_dname_storage_t qname;
-	if (knot_dname_from_str(qname, z->zone, KNOT_DNAME_MAXLEN) == NULL)
+	uint8_t query[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4];
+	size_t qlen = 0;
+	nsupd_err qe = dns_question(z->zone, KNOT_RRTYPE_SOA, false, query, sizeof(query), &qlen);
+	if (qe == NSUPD_ERR_INVALID ||
+	    knot_dname_from_str(qname, z->zone, KNOT_DNAME_MAXLEN) == NULL)
 		return set_err(err, NSUPD_ERR_INVALID, -1, "invalid zone name \"%s\"%s%s", z->zone,
 			       "", "");
 	knot_dname_to_lower(qname);
-	uint8_t query[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4];
-	/* libknot builds in its own buffer; a wire passed to knot_pkt_new
-	 * would be taken as a received message. */
-	knot_pkt_t *pkt = knot_pkt_new(NULL, sizeof(query), NULL);
-	if (pkt == NULL)
-		return set_err(err, NSUPD_ERR_NOMEM, -1, "out of memory%s%s%s", "", "", "");
-	knot_wire_set_id(pkt->wire, dns_random_id());
-	int kr = knot_pkt_put_question(pkt, qname, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
-	size_t qlen = pkt->size;
-	if (kr == KNOT_EOK)
-		memcpy(query, pkt->wire, qlen);
-	knot_pkt_free(pkt);
-	if (kr != KNOT_EOK)
-		return set_err(err, NSUPD_ERR_INTERNAL, -1, "cannot build the SOA query for %s%s%s",
-			       z->zone, "", "");
+	if (qe != NSUPD_OK)
+		return set_err(err, qe, -1, "cannot build the SOA query for %s%s%s", z->zone, "",
+			       "");
 
 	/* The check asks the primary first: it is the one updates go to. */
 	const dns_server *servers[2] = { &z->primary, z->has_secondary ? &z->secondary : NULL };
 	int nservers = z->has_secondary ? 2 : 1;
 	unsigned total = z->query_timeout_ms != 0 ? z->query_timeout_ms : SOA_DEFAULT_MS;
-	int64_t start = mono_ms();
+	int64_t start = dns_mono_ms();
 	nsupd_err e = NSUPD_ERR_DNS_TIMEOUT;
 	for (int i = 0; i < nservers; i++) {
 		char srv[IP_STRLEN + 8];
 		dns_server_format(servers[i], srv, sizeof(srv));
 		/* Each server gets its share of what is left. */
-		int64_t left = start + total - mono_ms();
+		int64_t left = start + total - dns_mono_ms();
 		if (left <= 0)
 			break;
-		int64_t deadline = mono_ms() + left / (nservers - i);
+		int64_t deadline = dns_mono_ms() + left / (nservers - i);
 		uint8_t resp[4096];
-		size_t rlen = 0;
-		int r = exchange(servers[i], query, qlen, resp, sizeof(resp), &rlen, deadline);
-		if (r == 1) {
-			e = judge(resp, rlen, qname, z->zone, srv, err);
+		/* Resent every 2 s, as a resolver would. */
+		ssize_t r = dns_udp_ask(servers[i], query, qlen, resp, sizeof(resp), 2000, deadline);
+		if (r > 0) {
+			e = judge(resp, (size_t)r, qname, z->zone, srv, err);
 			if (e == NSUPD_OK) {
 				if (err != NULL)
 					err->msg[0] = '\0';

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns/dns_io.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -177,13 +178,6 @@ static size_t n_queues;
 
 static pthread_mutex_t stats_mu = PTHREAD_MUTEX_INITIALIZER;
 static zw_stats stats;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void zw_get_stats(zw_stats *out)
 {
@@ -395,20 +389,7 @@ static bool start_connect(zw_queue *q, int *sys_errno)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
-	memset(&ss, 0, sizeof(ss));
-	if (q->z.primary.addr.family == 6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(q->z.primary.port);
-		memcpy(&s6->sin6_addr, q->z.primary.addr.bytes, 16);
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(q->z.primary.port);
-		memcpy(&s4->sin_addr, q->z.primary.addr.bytes, 4);
-		sl = sizeof(*s4);
-	}
+	sl = dns_server_sockaddr(&q->z.primary, &ss);
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		*sys_errno = errno;
@@ -784,7 +765,7 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		deliver_finished(q);
-		int64_t now = now_ms();
+		int64_t now = dns_mono_ms();
 		int64_t wake = now + 1000;
 		zw_msg *m = NULL;
 		bool stop;
@@ -833,7 +814,7 @@ static void *writer_main(void *arg)
 			if (q->connecting || q->out_off < q->out_len)
 				p[1].events |= POLLOUT;
 		}
-		int64_t left = wake - now_ms();
+		int64_t left = wake - dns_mono_ms();
 		int timeout = left <= 0 ? 0 : left > 1000 ? 1000 : (int)left;
 		int rc = poll(p, 2, timeout);
 		if (rc < 0 && errno != EINTR) {
@@ -873,7 +854,7 @@ static void *writer_main(void *arg)
 		}
 		/* Messages whose time ran out: the server is stuck or gone, so the
 		 * connection goes too, and with it whatever else awaits an answer. */
-		now = now_ms();
+		now = dns_mono_ms();
 		for (size_t i = 0; i < q->opt.max_inflight; i++) {
 			if (q->msgs[i].used && q->msgs[i].deadline <= now) {
 				conn_failed(q, NSUPD_ERR_DNS_TIMEOUT, 0);
@@ -960,7 +941,7 @@ static zw_queue *queue_new(const dns_zone *z, const zw_options *opt)
 	q->z.secret_b64 = q->secret;
 	q->z.has_secondary = false;
 	dns_server_format(&q->z.primary, q->srv, sizeof(q->srv));
-	q->idle_since = now_ms();
+	q->idle_since = dns_mono_ms();
 
 	pthread_attr_t attr;
 	pthread_t tid;
@@ -1028,7 +1009,7 @@ static bool prepare_req(zw_req *r, const dns_zone *z, const dns_change *c)
 	r->wire_size = dns_change_wire_size(c);
 	if (r->wire_size == 0)
 		return false;
-	r->arrived = now_ms();
+	r->arrived = dns_mono_ms();
 	r->deadline = r->arrived + (z->update_timeout_ms != 0 ? z->update_timeout_ms
 							    : DEFAULT_UPDATE_MS);
 	return true;

@@ -1,19 +1,13 @@
 /* E-mail address checks for registration; see email_check.h. The DNS part
- * is a small stub resolver client on libknot's packet functions: the
- * configured resolver does the recursion, this side only asks MX, A and
- * AAAA questions over UDP (TCP when an answer comes back truncated) under
- * one deadline for the whole check. */
+ * asks the configured resolver (which does the recursion) MX, A and AAAA
+ * questions with dns_udp_ask (dns_tcp_ask when an answer comes back
+ * truncated) under one deadline for the whole check, and reads the answers
+ * with libknot's packet functions. */
 #include "web/email_check.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <regex.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <libknot/libknot.h>
 
@@ -141,177 +135,24 @@ bool email_resolver(const char *value, dns_server *out)
 	return true;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static socklen_t to_sockaddr(const dns_server *s, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (s->addr.family == 6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(s->port);
-		memcpy(&a->sin6_addr, s->addr.bytes, 16);
-		return sizeof(*a);
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	a->sin_family = AF_INET;
-	a->sin_port = htons(s->port);
-	memcpy(&a->sin_addr, s->addr.bytes, 4);
-	return sizeof(*a);
-}
-
-static bool wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - mono_ms();
-		if (left <= 0)
-			return false;
-		struct pollfd p = { .fd = fd, .events = events };
-		int n = poll(&p, 1, (int)left);
-		if (n > 0)
-			return true;
-		if (n < 0 && errno != EINTR)
-			return false;
-	}
-}
-
-/* One answer to q over UDP, resent every second until the deadline.
- * Returns the length, 0 on timeout, -1 on a socket error. */
-static ssize_t udp_exchange(const dns_server *s, const uint8_t *q, size_t qlen, uint8_t *resp,
-			    size_t cap, int64_t deadline)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(s, &ss);
-	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	ssize_t ret = 0;
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		close(fd);
-		return -1;
-	}
-	int64_t next_send = 0;
-	for (;;) {
-		int64_t now = mono_ms();
-		if (now >= deadline)
-			break;
-		if (now >= next_send) {
-			if (send(fd, q, qlen, MSG_NOSIGNAL) != (ssize_t)qlen) {
-				ret = -1;
-				break;
-			}
-			next_send = now + RESEND_MS;
-		}
-		if (!wait_fd(fd, POLLIN, next_send < deadline ? next_send : deadline))
-			continue;
-		ssize_t got = recv(fd, resp, cap, 0);
-		if (got < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			ret = -1;   /* ICMP port unreachable: ECONNREFUSED */
-			break;
-		}
-		if ((size_t)got < KNOT_WIRE_HEADER_SIZE || knot_wire_get_id(resp) != knot_wire_get_id(q) ||
-		    !knot_wire_get_qr(resp))
-			continue;
-		ret = got;
-		break;
-	}
-	close(fd);
-	return ret;
-}
-
-static bool io_all(int fd, uint8_t *buf, size_t len, bool out, int64_t deadline)
-{
-	size_t done = 0;
-	while (done < len) {
-		if (!wait_fd(fd, out ? POLLOUT : POLLIN, deadline))
-			return false;
-		ssize_t n = out ? send(fd, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT)
-				: recv(fd, buf + done, len - done, MSG_DONTWAIT);
-		if (n == 0)
-			return false;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return false;
-		}
-		done += (size_t)n;
-	}
-	return true;
-}
-
-static ssize_t tcp_exchange(const dns_server *s, const uint8_t *q, size_t qlen, uint8_t *resp,
-			    size_t cap, int64_t deadline)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(s, &ss);
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	ssize_t ret = -1;
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
-		goto out;
-	if (!wait_fd(fd, POLLOUT, deadline))
-		goto out;
-	int soerr = 0;
-	socklen_t el = sizeof(soerr);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el) < 0 || soerr != 0)
-		goto out;
-	uint8_t msg[2 + 512];
-	if (qlen > 512)
-		goto out;
-	msg[0] = (uint8_t)(qlen >> 8);
-	msg[1] = (uint8_t)qlen;
-	memcpy(msg + 2, q, qlen);
-	uint8_t lenbuf[2];
-	if (!io_all(fd, msg, qlen + 2, true, deadline) || !io_all(fd, lenbuf, 2, false, deadline))
-		goto out;
-	size_t rlen = ((size_t)lenbuf[0] << 8) | lenbuf[1];
-	if (rlen < KNOT_WIRE_HEADER_SIZE || rlen > cap || !io_all(fd, resp, rlen, false, deadline))
-		goto out;
-	ret = knot_wire_get_id(resp) == knot_wire_get_id(q) ? (ssize_t)rlen : -1;
-out:
-	close(fd);
-	return ret;
-}
-
 /* The answer to (name, qtype), parsed, in *out (knot_pkt_free it; it
  * points into resp). NSUPD_OK also for error rcodes: the caller looks. */
 static nsupd_err ask(const dns_server *srv, const char *name, uint16_t qtype, int64_t deadline,
 		     uint8_t *resp, size_t cap, knot_pkt_t **out, char *why, size_t whysize)
 {
-	knot_dname_storage_t qname;
-	if (knot_dname_from_str(qname, name, KNOT_DNAME_MAXLEN) == NULL) {
-		snprintf(why, whysize, "not a domain name: %s", name);
-		return NSUPD_ERR_INVALID;
-	}
-	knot_dname_to_lower(qname);
 	uint8_t query[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4];
-	/* libknot builds in its own buffer: a wire handed to knot_pkt_new
-	 * would be taken as a received message, header and all. */
-	knot_pkt_t *q = knot_pkt_new(NULL, sizeof(query), NULL);
-	if (q == NULL)
-		return NSUPD_ERR_NOMEM;
-	knot_wire_set_id(q->wire, dns_random_id());
-	knot_wire_set_rd(q->wire);
-	int kr = knot_pkt_put_question(q, qname, KNOT_CLASS_IN, qtype);
-	size_t qlen = q->size;
-	if (kr == KNOT_EOK)
-		memcpy(query, q->wire, qlen);
-	knot_pkt_free(q);
-	if (kr != KNOT_EOK) {
-		snprintf(why, whysize, "cannot build a query for %s", name);
-		return NSUPD_ERR_INTERNAL;
+	size_t qlen = 0;
+	nsupd_err qe = dns_question(name, qtype, true, query, sizeof(query), &qlen);
+	if (qe != NSUPD_OK) {
+		if (qe == NSUPD_ERR_INVALID)
+			snprintf(why, whysize, "not a domain name: %s", name);
+		else
+			snprintf(why, whysize, "cannot build a query for %s", name);
+		return qe;
 	}
-	ssize_t n = udp_exchange(srv, query, qlen, resp, cap, deadline);
+	ssize_t n = dns_udp_ask(srv, query, qlen, resp, cap, RESEND_MS, deadline);
 	if (n > 0 && knot_wire_get_tc(resp))
-		n = tcp_exchange(srv, query, qlen, resp, cap, deadline);
+		n = dns_tcp_ask(srv, query, qlen, resp, cap, deadline);
 	if (n <= 0) {
 		char s[IP_STRLEN + 8];
 		dns_server_format(srv, s, sizeof(s));
@@ -384,7 +225,7 @@ nsupd_err email_domain_deliverable(const dns_server *srv, unsigned timeout_ms, c
 	*ok = false;
 	if (whysize > 0)
 		why[0] = '\0';
-	int64_t deadline = mono_ms() + (timeout_ms != 0 ? timeout_ms : EMAIL_CHECK_TIMEOUT_MS);
+	int64_t deadline = dns_mono_ms() + (timeout_ms != 0 ? timeout_ms : EMAIL_CHECK_TIMEOUT_MS);
 	uint8_t resp[4096];
 	knot_pkt_t *pkt = NULL;
 	nsupd_err e = ask(srv, domain, KNOT_RRTYPE_MX, deadline, resp, sizeof(resp), &pkt, why,
