@@ -110,6 +110,20 @@ static json_t *jstr(const char *s)
 	return t != NULL ? t : json_string("");
 }
 
+/* The form again as the user filled it in, to show with its errors. */
+static json_t *related_form_values(const store_related *rh)
+{
+	return json_pack("{s:o, s:o, s:b, s:o, s:o}", "name", jstr(rh->name), "comment",
+			 jstr(rh->comment), "available", rh->available, "interface_id_ipv4",
+			 jstr(rh->interface_id_ipv4), "interface_id_ipv6",
+			 jstr(rh->interface_id_ipv6));
+}
+
+static void name_taken(web_req *r, json_t *errors)
+{
+	set_error(errors, "name", _(r, "This host already has a related host with this name."));
+}
+
 static const char *host_fqdn(web_req *r, const store_host *h)
 {
 	return arena_printf(r->a, "%s.%s", h->name, h->domain);
@@ -331,18 +345,14 @@ static void related_add_post(web_req *r)
 		else if (e == NSUPD_OK)
 			e = store_related_add(r->app->store, &rh, &rh.id);
 		if (e == NSUPD_ERR_EXISTS) {
-			set_error(errors, "name", _(r, "This host already has a related host with "
-				  "this name."));
+			name_taken(r, errors);
 		} else if (e != NSUPD_OK) {
 			json_decref(errors);
 			internal_error(r, "adding a related host", e);
 			return;
 		}
 		if (json_object_size(errors) != 0)
-			form = json_pack("{s:o, s:o, s:b, s:o, s:o}", "name", jstr(rh.name),
-				"comment", jstr(rh.comment), "available", rh.available,
-				"interface_id_ipv4", jstr(rh.interface_id_ipv4),
-				"interface_id_ipv6", jstr(rh.interface_id_ipv6));
+			form = related_form_values(&rh);
 	}
 	if (form != NULL) {
 		related_form(r, &h, NULL, 200, form, errors);
@@ -384,12 +394,8 @@ static void related_edit_post(web_req *r)
 	if (form == NULL) {
 		nsupd_err e = store_related_update(r->app->store, &rh);
 		if (e == NSUPD_ERR_EXISTS) {
-			set_error(errors, "name", _(r, "This host already has a related host with "
-				  "this name."));
-			form = json_pack("{s:o, s:o, s:b, s:o, s:o}", "name", jstr(rh.name),
-				"comment", jstr(rh.comment), "available", rh.available,
-				"interface_id_ipv4", jstr(rh.interface_id_ipv4),
-				"interface_id_ipv6", jstr(rh.interface_id_ipv6));
+			name_taken(r, errors);
+			form = related_form_values(&rh);
 		} else if (e == NSUPD_ERR_NOT_FOUND) {
 			json_decref(errors);
 			web_error(r, 404, NULL);
