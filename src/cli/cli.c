@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util/strutil.h"
+
 void cli_error(const char *fmt, ...)
 {
 	char line[1024];
@@ -12,6 +14,14 @@ void cli_error(const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "nsupd: %s\n", line);
+}
+
+bool cli_yes_no(const char *opt, const char *value, bool *out)
+{
+	if (str_to_bool(value, out))
+		return true;
+	cli_error("%s wants yes or no, not '%s'", opt, value);
+	return false;
 }
 
 bool cli_open_store(cli_ctx *ctx)

@@ -23,6 +23,10 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 /* Prints "nsupd: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* An option's yes/no value (str_to_bool's words); false after telling
+ * what was wrong. */
+bool cli_yes_no(const char *opt, const char *value, bool *out);
+
 /* Opens the database named by the configuration; on failure prints the
  * reason and returns false. */
 bool cli_open_store(cli_ctx *ctx);

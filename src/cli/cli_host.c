@@ -172,15 +172,6 @@ static int host_secret(cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-static bool yes_no(const char *opt, const char *value, bool *out)
-{
-	if (!str_to_bool(value, out)) {
-		cli_error("%s: expected yes or no, got '%s'", opt, value);
-		return false;
-	}
-	return true;
-}
-
 static int host_set(cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -215,17 +206,17 @@ static int host_set(cli_ctx *ctx, int argc, char **argv)
 			set.netmask_ipv6 = (unsigned)n;
 			break;
 		case 'v':
-			if (!yes_no("--available", optarg, &set.available))
+			if (!cli_yes_no("--available", optarg, &set.available))
 				return CLI_FAIL;
 			set.set_available = true;
 			break;
 		case 'a':
-			if (!yes_no("--abuse", optarg, &set.abuse))
+			if (!cli_yes_no("--abuse", optarg, &set.abuse))
 				return CLI_FAIL;
 			set.set_abuse = true;
 			break;
 		case 'b':
-			if (!yes_no("--abuse-blocked", optarg, &set.abuse_blocked))
+			if (!cli_yes_no("--abuse-blocked", optarg, &set.abuse_blocked))
 				return CLI_FAIL;
 			set.set_abuse_blocked = true;
 			break;

@@ -398,14 +398,6 @@ static bool find_forward(cli_ctx *ctx, const char *fqdn, const char *id_text, st
 	return true;
 }
 
-static bool yes_no(const char *opt, const char *value, bool *out)
-{
-	if (str_to_bool(value, out))
-		return true;
-	cli_error("%s wants yes or no, not '%s'", opt, value);
-	return false;
-}
-
 static json_t *forward_json(const store_forward *f)
 {
 	return json_pack("{s:s, s:o, s:s, s:b, s:b, s:s}", "service", f->service.name,
@@ -440,12 +432,12 @@ static int forward_set(cli_ctx *ctx, int argc, char **argv)
 		case 'l': login = optarg; break;
 		case 'p': password_stdin = true; break;
 		case '4':
-			if (!yes_no("--give-ipv4", optarg, &v4))
+			if (!cli_yes_no("--give-ipv4", optarg, &v4))
 				return CLI_USAGE;
 			set_v4 = true;
 			break;
 		case '6':
-			if (!yes_no("--give-ipv6", optarg, &v6))
+			if (!cli_yes_no("--give-ipv6", optarg, &v6))
 				return CLI_USAGE;
 			set_v6 = true;
 			break;

@@ -133,14 +133,6 @@ static json_t *service_json(const store_service *s)
 		"accept_ipv4", s->accept_ipv4, "accept_ipv6", s->accept_ipv6, "comment", s->comment);
 }
 
-static bool yes_no(const char *opt, const char *value, bool *out)
-{
-	if (str_to_bool(value, out))
-		return true;
-	cli_error("%s wants yes or no, not '%s'", opt, value);
-	return false;
-}
-
 /* Changes what the admin's service form changes; options not given keep
  * their value. The host configurations using it follow (they refer to it
  * by id). */
@@ -190,17 +182,17 @@ static int service_set(cli_ctx *ctx, int argc, char **argv)
 			set[n++] = (store_admin_set){ "path", optarg, 0 };
 			break;
 		case 't':
-			if (!yes_no("--tls", optarg, &flag))
+			if (!cli_yes_no("--tls", optarg, &flag))
 				return CLI_USAGE;
 			set[n++] = (store_admin_set){ "secure", NULL, flag };
 			break;
 		case '4':
-			if (!yes_no("--accept-ipv4", optarg, &flag))
+			if (!cli_yes_no("--accept-ipv4", optarg, &flag))
 				return CLI_USAGE;
 			set[n++] = (store_admin_set){ "accept_ipv4", NULL, flag };
 			break;
 		case '6':
-			if (!yes_no("--accept-ipv6", optarg, &flag))
+			if (!cli_yes_no("--accept-ipv6", optarg, &flag))
 				return CLI_USAGE;
 			set[n++] = (store_admin_set){ "accept_ipv6", NULL, flag };
 			break;
