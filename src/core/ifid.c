@@ -9,22 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/strutil.h"
+
 static bool fail(char *errbuf, size_t errsize, const char *fmt, const char *arg)
 {
 	if (errbuf != NULL && errsize > 0)
 		snprintf(errbuf, errsize, fmt, arg);
 	return false;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* A whole number in base 10 or 16 into the low bytes of a 128-bit value;
@@ -35,7 +26,7 @@ static bool parse_number(const char *s, unsigned base, uint8_t out[16])
 	if (*s == '\0')
 		return false;
 	for (; *s != '\0'; s++) {
-		int d = hex_digit(*s);
+		int d = str_hex_digit(*s);
 		if (d < 0 || (unsigned)d >= base)
 			return false;
 		/* out = out * base + d, big-endian, with carry. */

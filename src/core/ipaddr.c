@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/strutil.h"
+
 /* Longest valid text is IP_STRLEN - 1 characters; anything longer is
  * rejected before parsing so the work per call stays bounded. */
 #define IP_TEXT_MAX (IP_STRLEN - 1)
@@ -14,17 +16,6 @@
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Parses exactly four dotted decimal parts in s[0..len). */
@@ -93,7 +84,7 @@ static bool parse_v6(const char *s, size_t len, uint8_t out[16])
 			return false;
 		unsigned v = 0;
 		for (size_t k = i; k < end; k++) {
-			int h = hex_value(s[k]);
+			int h = str_hex_digit(s[k]);
 			if (h < 0)
 				return false;
 			v = v << 4 | (unsigned)h;

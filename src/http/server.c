@@ -269,17 +269,6 @@ void http_set_cookie(const http_request *req, http_response *res, const char *na
 		http_add_header(res, "Set-Cookie", h);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool http_urldecode(char *s)
 {
 	char *w = s;
@@ -287,8 +276,8 @@ bool http_urldecode(char *s)
 		if (*r == '+') {
 			*w++ = ' ';
 		} else if (*r == '%') {
-			int hi = hexval(r[1]);
-			int lo = hi >= 0 ? hexval(r[2]) : -1;
+			int hi = str_hex_digit(r[1]);
+			int lo = hi >= 0 ? str_hex_digit(r[2]) : -1;
 			if (lo < 0)
 				return false;
 			char ch = (char)(hi * 16 + lo);

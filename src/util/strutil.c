@@ -82,3 +82,14 @@ void str_iso8601_utc(int64_t t, char *buf, size_t bufsize)
 	gmtime_r(&tt, &tm);
 	strftime(buf, bufsize, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+int str_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -23,6 +23,8 @@ bool str_to_long(const char *s, long min, long max, long *out);
 
 /* Accepts true/false, yes/no, on/off, 1/0 (case-insensitive). */
 bool str_to_bool(const char *s, bool *out);
+/* The value of a hexadecimal digit (either case), or -1. */
+int str_hex_digit(char c);
 
 /* "YYYY-MM-DDTHH:MM:SSZ"; buf must hold 21 bytes. t is Unix seconds. */
 void str_iso8601_utc(int64_t t, char *buf, size_t bufsize);
