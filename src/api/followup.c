@@ -122,27 +122,7 @@ nsupd_err followup_related_delete_records(const nsupd_app *app, const store_host
 {
 	char fqdn[STORE_NAME_MAX + 160];
 	snprintf(fqdn, sizeof(fqdn), "%s.%s.%s", r->name, h->name, d->name);
-	int64_t now = (int64_t)time(NULL);
-	dns_zone zone;
-	nsupd_err first = updater_zone(app, d, now, &zone, err);
-	if (first != NSUPD_OK)
-		return first;
-	static const int families[] = { 4, 6 };
-	for (size_t i = 0; i < 2; i++) {
-		dns_error e2;
-		ip_addr current;
-		bool found = false;
-		nsupd_err e = dns_query(&zone, fqdn, families[i], &current, &found, &e2);
-		if (e == NSUPD_OK && !found)
-			continue;
-		/* A failed query: try the delete anyway, it is harmless. */
-		e = dns_delete(&zone, fqdn, families[i], &e2);
-		if (e != NSUPD_OK && first == NSUPD_OK) {
-			first = e;
-			*err = e2;
-		}
-	}
-	return first;
+	return updater_delete_name(app, d, fqdn, err);
 }
 
 nsupd_err followup_related_delete_all(const nsupd_app *app, const store_host *h,

@@ -267,11 +267,9 @@ dd_outcome updater_apply(const nsupd_app *app, const store_host *h, const store_
 	return updater_finish(app, d, addr, delete_request, tls, ev, a, e, &err);
 }
 
-nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,
-				 const store_domain *d, dns_error *err)
+nsupd_err updater_delete_name(const nsupd_app *app, const store_domain *d, const char *fqdn,
+			      dns_error *err)
 {
-	char fqdn[STORE_NAME_MAX + 80];
-	snprintf(fqdn, sizeof(fqdn), "%s.%s", h->name, d->name);
 	int64_t now = (int64_t)time(NULL);
 	dns_zone zone;
 	nsupd_err first = updater_zone(app, d, now, &zone, err);
@@ -297,4 +295,12 @@ nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,
 		}
 	}
 	return first;
+}
+
+nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,
+				 const store_domain *d, dns_error *err)
+{
+	char fqdn[STORE_NAME_MAX + 80];
+	snprintf(fqdn, sizeof(fqdn), "%s.%s", h->name, d->name);
+	return updater_delete_name(app, d, fqdn, err);
 }

@@ -84,8 +84,12 @@ dd_outcome updater_finish(const nsupd_app *app, const store_domain *d, const dd_
 			  bool delete_request, bool tls, store_host_event *ev, arena *a,
 			  nsupd_err e, const dns_error *err);
 
-/* Deletes the A and AAAA records of host h (errors are reported, not
- * fatal: err gets the first failure). */
+/* Deletes the A and AAAA records of fqdn in domain d's zone, through the
+ * zone writer (errors are reported, not fatal: err gets the first failure,
+ * and a failure counts for the zone's back-off like an update's). */
+nsupd_err updater_delete_name(const nsupd_app *app, const store_domain *d, const char *fqdn,
+			      dns_error *err);
+/* The same for host h's name. */
 nsupd_err updater_delete_records(const nsupd_app *app, const store_host *h,
 				 const store_domain *d, dns_error *err);
 
