@@ -115,6 +115,10 @@ def test_totp_enrol_and_login_in_the_browser(site2, browser):
     browser.screenshot("totp-recovery-codes")
 
     d.find_element(By.CSS_SELECTOR, "form[action='/accounts/logout/'] button").click()
+    # The logout's answer (the home page) first: a login page asked for while
+    # the logout is still on its way would find the session alive and
+    # send the browser on to the overview.
+    wait.until(EC.presence_of_element_located((By.ID, "ipv4")))
     d.get(site2.url("/accounts/login/"))
     wait.until(EC.presence_of_element_located((By.ID, "id_username")))
     d.find_element(By.ID, "id_username").send_keys("tfabrowser")
