@@ -615,6 +615,95 @@ static nsupd_err replace_via(reply_mode mode, unsigned timeout_ms, dns_error *er
 	return rc;
 }
 
+/* ---- plain questions (dns_question, dns_udp_ask, dns_tcp_ask) ---------- */
+
+START_TEST(test_plain_question)
+{
+	uint8_t q[512];
+	size_t len = 0;
+	ck_assert_int_eq(dns_question("Mail.Example.ORG", KNOT_RRTYPE_MX, true, q, sizeof(q), &len),
+			 NSUPD_OK);
+	knot_pkt_t *pkt = knot_pkt_new(q, (uint16_t)len, NULL);
+	ck_assert_ptr_nonnull(pkt);
+	ck_assert_int_eq(knot_pkt_parse(pkt, 0), KNOT_EOK);
+	ck_assert(knot_wire_get_rd(q));
+	ck_assert(!knot_wire_get_qr(q));
+	ck_assert_int_eq(knot_pkt_qtype(pkt), KNOT_RRTYPE_MX);
+	ck_assert_int_eq(knot_pkt_qclass(pkt), KNOT_CLASS_IN);
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	ck_assert_ptr_nonnull(knot_dname_to_str(name, knot_pkt_qname(pkt), sizeof(name)));
+	ck_assert_str_eq(name, "mail.example.org.");
+	knot_pkt_free(pkt);
+
+	uint8_t q2[512];
+	size_t len2 = 0;
+	ck_assert_int_eq(dns_question("example.org", KNOT_RRTYPE_SOA, false, q2, sizeof(q2), &len2),
+			 NSUPD_OK);
+	ck_assert(!knot_wire_get_rd(q2));
+	ck_assert_int_eq(knot_wire_get_opcode(q2), KNOT_OPCODE_QUERY);
+
+	ck_assert_int_eq(dns_question("a..b", KNOT_RRTYPE_A, true, q, sizeof(q), &len),
+			 NSUPD_ERR_INVALID);
+	ck_assert_int_eq(dns_question(NULL, KNOT_RRTYPE_A, true, q, sizeof(q), &len),
+			 NSUPD_ERR_INVALID);
+	ck_assert_int_eq(dns_question("example.org", KNOT_RRTYPE_A, true, q, 12, &len),
+			 NSUPD_ERR_INTERNAL);
+}
+END_TEST
+
+static dns_server local_server(uint16_t port)
+{
+	dns_server srv;
+	ck_assert(dns_server_parse("127.0.0.1", &srv));
+	srv.port = port;
+	return srv;
+}
+
+START_TEST(test_plain_ask)
+{
+	uint8_t q[512], resp[4096];
+	size_t qlen = 0;
+	ck_assert_int_eq(dns_question("host.example.org", KNOT_RRTYPE_A, true, q, sizeof(q), &qlen),
+			 NSUPD_OK);
+
+	fake_server fs;
+	fake_start(&fs, R_ANSWER_A);
+	dns_server srv = local_server(fs.port);
+	ssize_t n = dns_udp_ask(&srv, q, qlen, resp, sizeof(resp), 1000, dns_mono_ms() + 2000);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(knot_wire_get_id(resp), knot_wire_get_id(q));
+	ck_assert(knot_wire_get_qr(resp));
+	fake_stop(&fs);
+
+	/* Answers to another question are not taken: a timeout. */
+	fake_start(&fs, R_WRONG_ID);
+	srv = local_server(fs.port);
+	int64_t t0 = dns_mono_ms();
+	ck_assert_int_eq(dns_udp_ask(&srv, q, qlen, resp, sizeof(resp), 100, t0 + 300), 0);
+	ck_assert_int_ge(dns_mono_ms() - t0, 290);
+	ck_assert_int_ge(fs.requests, 2);   /* resent */
+	fake_stop(&fs);
+
+	/* Truncated over UDP, whole over TCP. */
+	fake_start(&fs, R_TRUNCATED);
+	srv = local_server(fs.port);
+	n = dns_udp_ask(&srv, q, qlen, resp, sizeof(resp), 1000, dns_mono_ms() + 2000);
+	ck_assert_int_gt(n, 0);
+	ck_assert(knot_wire_get_tc(resp));
+	n = dns_tcp_ask(&srv, q, qlen, resp, sizeof(resp), dns_mono_ms() + 2000);
+	ck_assert_int_gt(n, 0);
+	ck_assert(!knot_wire_get_tc(resp));
+	ck_assert_int_eq(knot_wire_get_id(resp), knot_wire_get_id(q));
+	fake_stop(&fs);
+
+	/* A TCP answer that stops short is no answer. */
+	fake_start(&fs, R_SHORT_CLOSE);
+	srv = local_server(fs.port);
+	ck_assert_int_eq(dns_tcp_ask(&srv, q, qlen, resp, sizeof(resp), dns_mono_ms() + 2000), -1);
+	fake_stop(&fs);
+}
+END_TEST
+
 START_TEST(test_update_signed_ok)
 {
 	dns_error err;
@@ -763,6 +852,8 @@ static Suite *dns_suite(void)
 	tcase_add_test(q, test_query_garbage);
 	tcase_add_test(q, test_query_connection_refused);
 	tcase_add_test(q, test_query_bad_args);
+	tcase_add_test(q, test_plain_question);
+	tcase_add_test(q, test_plain_ask);
 	tcase_add_test(q, test_threads);
 	suite_add_tcase(s, q);
 
