@@ -1495,7 +1495,7 @@ static void answer_lookups(struct pgs *s, struct batch_item *const *w, size_t n)
 	}
 }
 
-static nsupd_err host_record_one(struct pgs *s, int64_t id, const store_host_event *ev);
+static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev);
 static nsupd_err pg_host_record_many(void *impl, const int64_t *ids,
 	const store_host_event *const *evs, size_t n, nsupd_err *results);
 
@@ -1515,7 +1515,7 @@ static void answer_records(struct pgs *s, struct batch_item *const *w, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		w[i]->result = host_record_one(s, ids[i], evs[i]);
+		w[i]->result = pg_host_record(s, ids[i], evs[i]);
 }
 
 static void (*const batch_answer[BATCH__COUNT])(struct pgs *s, struct batch_item *const *w,
@@ -1679,7 +1679,7 @@ static bool pg_host_record_start(void *impl, int64_t id, const store_host_event 
 	struct pgs *s = impl;
 	struct record_item *it = calloc(1, sizeof(*it));
 	if (it == NULL) {
-		*result = host_record_one(s, id, ev);
+		*result = pg_host_record(s, id, ev);
 		return true;
 	}
 	*it = (struct record_item){ .b = { .done = done, .ctx = ctx }, .id = id, .ev = ev };
@@ -1749,11 +1749,11 @@ static void host_record_params(struct params *p, int64_t id, const store_host_ev
 	p_i64(p, id);
 }
 
-static nsupd_err host_record_one(struct pgs *s, int64_t id, const store_host_event *ev)
+static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev)
 {
 	struct params p = { 0 };
 	host_record_params(&p, id, ev);
-	return write_by_id(s, ST_HOST_RECORD, "record host event", &p);
+	return write_by_id(impl, ST_HOST_RECORD, "record host event", &p);
 }
 
 /* ---- many host events in one statement ---- */
@@ -1903,11 +1903,6 @@ out:
 	free(slot);
 	free(found);
 	return err;
-}
-
-static nsupd_err pg_host_record(void *impl, int64_t id, const store_host_event *ev)
-{
-	return host_record_one(impl, id, ev);
 }
 
 static nsupd_err pg_host_count(void *impl, int64_t *n)
