@@ -90,15 +90,20 @@ bool ifid_parse(const char *text, int family, bool *empty, ip_addr *out, char ca
 		char tmp[IP_STRLEN + 8];
 		const char *t = buf;
 		/* "216:3eff:fe00:1": up to four groups without "::" are the
-		 * low 64 bits, the way interface IDs are usually written. */
+		 * low 64 bits, the way interface IDs are usually written. All
+		 * eight groups are a whole address: the canonical text of an ID
+		 * that fills more than 112 bits has no "::", and the edit form
+		 * must take back what it shows. */
 		if (strstr(buf, "::") == NULL) {
 			int colons = 0;
 			for (const char *p = buf; *p; p++)
 				colons += *p == ':';
-			if (colons > 3 || strchr(buf, '.') != NULL)
+			if (colons != 7 && (colons > 3 || strchr(buf, '.') != NULL))
 				return fail(errbuf, errsize, hint, buf);
-			snprintf(tmp, sizeof(tmp), "::%s", buf);
-			t = tmp;
+			if (colons <= 3) {
+				snprintf(tmp, sizeof(tmp), "::%s", buf);
+				t = tmp;
+			}
 		}
 		if (!ip_parse(t, &a) || a.family != 6)
 			return fail(errbuf, errsize, hint, buf);

@@ -45,6 +45,13 @@ START_TEST(ifid_forms_v6)
 	/* Largest decimal value: 2^128 - 1. */
 	parse_ok("340282366920938463463374607431768211455", 6,
 		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	/* Eight groups are a whole address, so the canonical text of a large
+	 * ID (the edit form shows it) reads back as the same ID (found by
+	 * fuzzing: it was refused). */
+	parse_ok("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 6,
+		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	parse_ok("0x1fff1fffffffffffffffffffffffff", 6, "1f:ff1f:ffff:ffff:ffff:ffff:ffff:ffff");
+	parse_ok("1f:ff1f:ffff:ffff:ffff:ffff:ffff:ffff", 6, "1f:ff1f:ffff:ffff:ffff:ffff:ffff:ffff");
 }
 END_TEST
 
@@ -82,7 +89,10 @@ START_TEST(ifid_refused)
 {
 	parse_bad("x", 6, "is not valid");
 	parse_bad("abc", 6, "is not valid");   /* bare hex: ambiguous with decimal */
-	parse_bad("1:2:3:4:5", 6, "is not valid");
+	parse_bad("1:2:3:4:5", 6, "is not valid");   /* 5 to 7 groups: which bits? */
+	parse_bad("1:2:3:4:5:6:7", 6, "is not valid");
+	parse_bad("1:2:3:4:5:6:7:8:9", 6, "is not valid");
+	parse_bad("1:2:3:4:5:6:1.2.3.4", 6, "is not valid");
 	parse_bad("::1::2", 6, "is not valid");
 	parse_bad("1.2.3", 4, "is not valid");
 	parse_bad("01.2.3.4", 4, "is not valid");
