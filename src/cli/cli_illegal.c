@@ -187,7 +187,8 @@ int cli_illegal(cli_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < col.n; i++)
 		if (col.v[i].addr[0] != '\0')
 			col.v[k++] = col.v[i];
-	qsort(col.v, k, sizeof(col.v[0]), by_addr_owner);
+	if (k > 1)   /* col.v is NULL when there are no hosts */
+		qsort(col.v, k, sizeof(col.v[0]), by_addr_owner);
 	group *groups = malloc((k + 1) * sizeof(*groups));
 	size_t ng = 0;
 	for (size_t i = 0; groups != NULL && i < k;) {

@@ -340,7 +340,8 @@ nsupd_err i18n_add_po(i18n *t, const char *code, const char *text, size_t len,
 		catalog_free(c);
 		return NSUPD_ERR_INVALID;
 	}
-	qsort(c->e, c->n, sizeof(*c->e), entry_cmp);
+	if (c->n > 1)
+		qsort(c->e, c->n, sizeof(*c->e), entry_cmp);
 	/* A later file for the same language replaces the earlier one. */
 	for (size_t i = 0; i < t->n; i++) {
 		if (strcmp(t->cats[i]->code, c->code) == 0) {
@@ -367,7 +368,7 @@ const i18n_catalog *i18n_catalog_get(const i18n *t, const char *code)
 
 const char *i18n_lookup(const i18n_catalog *c, const char *msgid)
 {
-	if (c == NULL || msgid == NULL)
+	if (c == NULL || msgid == NULL || c->n == 0)
 		return msgid;
 	entry key = { .id = (char *)msgid };
 	const entry *e = bsearch(&key, c->e, c->n, sizeof(*c->e), entry_cmp);
