@@ -429,21 +429,23 @@ const char *i18n_negotiate(const i18n *t, const char *al)
 			p++;
 		size_t tag_len = (size_t)(p - tag);
 		double q = 1.0;
+		/* The parameters up to the next ','. A ';' at the very end
+		 * leaves p on the NUL, which the loop must not step over. */
 		while (*p && *p != ',') {
-			if (*p == ';') {
+			if (*p != ';') {
 				p++;
-				while (*p == ' ')
-					p++;
-				if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-					char *endp;
-					q = strtod(p + 2, &endp);
-					if (endp == p + 2 || q < 0.0 || q > 1.0)
-						q = 0.0;
-					p = endp;
-					continue;
-				}
+				continue;
 			}
 			p++;
+			while (*p == ' ')
+				p++;
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+				char *endp;
+				q = strtod(p + 2, &endp);
+				if (endp == p + 2 || !(q >= 0.0 && q <= 1.0))
+					q = 0.0;
+				p = endp;
+			}
 		}
 		/* The primary subtag: "de-CH" -> "de". */
 		char code[I18N_CODE_MAX];

@@ -120,6 +120,24 @@ START_TEST(negotiate)
 	ck_assert_ptr_null(i18n_negotiate(t, ""));
 	ck_assert_ptr_null(i18n_negotiate(t, NULL));
 	ck_assert_ptr_null(i18n_negotiate(t, ";;;,,,q=1"));
+	/* A header that ends right after ';' (found by fuzzing: the parser
+	 * stepped over the NUL and read on). Heap copies, so the ASan build
+	 * sees a read past the end. */
+	static const char *const ends[] = { "de;", "`}p;", "fr;q=0.5,de; ", "de;q=", "x;;" };
+	static const char *const want[] = { "de", NULL, "de", NULL, NULL };
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		char *h = strdup(ends[i]);
+		ck_assert_ptr_nonnull(h);
+		const char *got = i18n_negotiate(t, h);
+		if (want[i] == NULL)
+			ck_assert_msg(got == NULL, "%s: %s", ends[i], got);
+		else
+			ck_assert_msg(got != NULL && strcmp(got, want[i]) == 0, "%s: %s", ends[i],
+				      got != NULL ? got : "(none)");
+		free(h);
+	}
+	ck_assert_ptr_null(i18n_negotiate(t, "de;q=nan"));
+	ck_assert_ptr_null(i18n_negotiate(t, "de;q=1e3"));
 	i18n_free(t);
 }
 END_TEST
