@@ -24,6 +24,7 @@
 
 #include <libknot/libknot.h>
 
+#include "dns/dns_answer.h"
 #include "dns/dns_io.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -515,28 +516,22 @@ static bool extract_address(const knot_pkt_t *pkt, const knot_dname_t *qname, ui
 /* ------------------------------------------------------------------ */
 /* Queries                                                             */
 
-typedef enum answer_kind {
-	ANSWER_DONE,      /* NOERROR or NXDOMAIN: *found says which */
-	ANSWER_TRUNCATED, /* TC set: ask again over TCP */
-	ANSWER_BAD,       /* error already in err */
-} answer_kind;
-
-static answer_kind handle_query_answer(uint8_t *resp, size_t len, const knot_dname_t *qname,
-				       uint16_t qtype, int family, const char *srv,
-				       const char *fqdn, ip_addr *out, bool *found, nsupd_err *code,
-				       dns_error *err)
+dns_answer_kind dns_read_address_answer(uint8_t *resp, size_t len, const knot_dname_t *qname,
+					uint16_t qtype, int family, const char *srv,
+					const char *fqdn, ip_addr *out, bool *found,
+					nsupd_err *code, dns_error *err)
 {
 	const char *tname = family == 4 ? "A" : "AAAA";
 	knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)len, NULL);
-	answer_kind kind = ANSWER_BAD;
+	dns_answer_kind kind = DNS_ANSWER_BAD;
 
 	if (pkt == NULL) {
 		*code = fail(err, NSUPD_ERR_NOMEM, -1, "out of memory parsing answer from %s", srv);
-		return ANSWER_BAD;
+		return DNS_ANSWER_BAD;
 	}
 	/* A truncated answer may be cut anywhere, so only its header counts. */
 	if (knot_wire_get_tc(resp)) {
-		kind = ANSWER_TRUNCATED;
+		kind = DNS_ANSWER_TRUNCATED;
 		goto out;
 	}
 	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
@@ -558,7 +553,7 @@ static answer_kind handle_query_answer(uint8_t *resp, size_t len, const knot_dna
 	}
 	*found = rcode == KNOT_RCODE_NOERROR && extract_address(pkt, qname, qtype, family, out);
 	*code = NSUPD_OK;
-	kind = ANSWER_DONE;
+	kind = DNS_ANSWER_DONE;
 out:
 	knot_pkt_free(pkt);
 	return kind;
@@ -629,9 +624,9 @@ nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *ou
 				alive[i] = false;
 				continue;
 			}
-			answer_kind kind = handle_query_answer(resp, rlen, qname, qtype, family,
-							       srv[i], fqdn, out, found, &code, err);
-			if (kind == ANSWER_TRUNCATED) {
+			dns_answer_kind kind = dns_read_address_answer(resp, rlen, qname, qtype,
+				family, srv[i], fqdn, out, found, &code, err);
+			if (kind == DNS_ANSWER_TRUNCATED) {
 				if (tcpbuf == NULL && (tcpbuf = malloc(DNS_MSG_MAX)) == NULL) {
 					code = fail(err, NSUPD_ERR_NOMEM, -1, "out of memory");
 					goto done;
@@ -661,16 +656,16 @@ nsupd_err dns_query(const dns_zone *z, const char *fqdn, int family, ip_addr *ou
 					alive[i] = false;
 					continue;
 				}
-				kind = handle_query_answer(tcpbuf, rlen, qname, qtype, family, srv[i],
-							   fqdn, out, found, &code, err);
-				if (kind == ANSWER_TRUNCATED) {
+				kind = dns_read_address_answer(tcpbuf, rlen, qname, qtype, family,
+							       srv[i], fqdn, out, found, &code, err);
+				if (kind == DNS_ANSWER_TRUNCATED) {
 					code = fail(err, NSUPD_ERR_DNS_MALFORMED, -1,
 						    "truncated TCP answer from %s (query %s %s)",
 						    srv[i], fqdn, tname);
-					kind = ANSWER_BAD;
+					kind = DNS_ANSWER_BAD;
 				}
 			}
-			if (kind == ANSWER_DONE) {
+			if (kind == DNS_ANSWER_DONE) {
 				clear_error(err);
 				goto done;
 			}
@@ -1095,10 +1090,9 @@ static void aq_readable(async_query *q)
 		bool found = false;
 		nsupd_err code = NSUPD_OK;
 		dns_error err;
-		answer_kind kind = handle_query_answer(resp, (size_t)n, q->qname, q->qtype,
-						       q->family, q->srv, q->fqdn, &addr, &found,
-						       &code, &err);
-		if (kind == ANSWER_DONE)
+		dns_answer_kind kind = dns_read_address_answer(resp, (size_t)n, q->qname,
+			q->qtype, q->family, q->srv, q->fqdn, &addr, &found, &code, &err);
+		if (kind == DNS_ANSWER_DONE)
 			aq_finish(q, true, found, found ? &addr : NULL);
 		else
 			aq_finish(q, false, false, NULL);

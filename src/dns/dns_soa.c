@@ -10,6 +10,8 @@
 
 #include <libknot/libknot.h>
 
+#include "dns/dns_answer.h"
+
 #define SOA_DEFAULT_MS 10000
 
 static nsupd_err set_err(dns_error *err, nsupd_err code, int rcode, const char *fmt,
@@ -22,9 +24,8 @@ static nsupd_err set_err(dns_error *err, nsupd_err code, int rcode, const char *
 	return code;
 }
 
-/* Looks at one answer: NSUPD_OK when it holds the zone's SOA. */
-static nsupd_err judge(uint8_t *resp, size_t len, const knot_dname_t *qname, const char *zone,
-		       const char *srv, dns_error *err)
+nsupd_err dns_read_soa_answer(uint8_t *resp, size_t len, const knot_dname_t *qname,
+			      const char *zone, const char *srv, dns_error *err)
 {
 	knot_pkt_t *pkt = knot_pkt_new(resp, (uint16_t)len, NULL);
 	if (pkt == NULL)
@@ -99,7 +100,7 @@ nsupd_err dns_check_zone(const dns_zone *z, dns_error *err)
 		/* Resent every 2 s, as a resolver would. */
 		ssize_t r = dns_udp_ask(servers[i], query, qlen, resp, sizeof(resp), 2000, deadline);
 		if (r > 0) {
-			e = judge(resp, (size_t)r, qname, z->zone, srv, err);
+			e = dns_read_soa_answer(resp, (size_t)r, qname, z->zone, srv, err);
 			if (e == NSUPD_OK) {
 				if (err != NULL)
 					err->msg[0] = '\0';
