@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps check unit system demo demo-stop bench clean
+.PHONY: all deps check unit system demo demo-stop bench fuzz clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -34,6 +34,10 @@ demo-stop:
 
 bench: deps all
 	bench/run
+
+# Needs clang (not installed by deps): scripts/fuzz.sh [SECONDS [TARGET...]]
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
