@@ -253,6 +253,20 @@ def test_languages(web):
     assert '<html lang="fr"' in fresh.get("/overview/").text
 
 
+@pytest.mark.parametrize("value,lang", [
+    ("de;", "de"), ("fr;q=0.5,de; ", "de"), ("de;q=", "en"), ("de;q=nan", "en"),
+    ("de;q=1e3", "en"), (";", "en"), (",,;;", "en"), ("x" * 4000 + ";", "en"),
+    ("de-" + "x" * 200, "de"), ("\u00e9;q=0.9", "en"),
+])
+def test_odd_accept_language(web, value, lang):
+    # Headers that end right after ';' once made the parser read past the
+    # header's end (tests/unit/test_i18n.c has the memory-checked case).
+    r = requests.get(web.url("/"), headers={"Accept-Language": value.encode("utf-8")},
+                     timeout=10)
+    assert r.status_code == 200
+    assert '<html lang="%s"' % lang in r.text
+
+
 def test_every_page_translated(web):
     for lang in ["de", "fr", "it"]:
         c = WebClient(web, accept_language=lang)
