@@ -83,12 +83,14 @@ typedef struct tpl {
 	int extends_line;
 	node **blocks;               /* every {% block %} of this template */
 	size_t n_blocks, cap_blocks;
+	unsigned seen;               /* tpl_set_check's loop search */
 	struct tpl *next;
 } tpl;
 
 struct tpl_set {
 	arena *a;
 	tpl *list;
+	unsigned search;             /* the current loop search (tpl.seen) */
 };
 
 /* ---- errors ---- */
@@ -1042,6 +1044,90 @@ static bool check_body(const tpl_set *s, const tpl *t, const body *b, perr *pe)
 	return true;
 }
 
+static bool reaches(tpl_set *s, tpl *from, const tpl *target);
+
+/* Whether an include inside b (at any depth) leads to target. */
+static bool body_reaches(tpl_set *s, const body *b, const tpl *target)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const node *n = b->items[i];
+		switch (n->kind) {
+		case N_INCLUDE: {
+			tpl *t = find_tpl(s, n->text);
+			if (t != NULL && reaches(s, t, target))
+				return true;
+			break;
+		}
+		case N_IF:
+			for (const if_branch *br = n->branches; br != NULL; br = br->next)
+				if (body_reaches(s, &br->b, target))
+					return true;
+			break;
+		case N_FOR:
+			if (body_reaches(s, &n->b, target) || body_reaches(s, &n->empty, target))
+				return true;
+			break;
+		case N_BLOCK:
+			if (body_reaches(s, &n->b, target))
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+/* Whether rendering from renders target, through includes and extends.
+ * Each template is searched once per search (s->search). */
+static bool reaches(tpl_set *s, tpl *from, const tpl *target)
+{
+	if (from == target)
+		return true;
+	if (from->seen == s->search)
+		return false;
+	from->seen = s->search;
+	tpl *parent = from->extends != NULL ? find_tpl(s, from->extends) : NULL;
+	return (parent != NULL && reaches(s, parent, target)) ||
+	       body_reaches(s, &from->root, target);
+}
+
+/* The first include in b (at any depth) that leads back to t. */
+static const node *looping_include(tpl_set *s, const body *b, tpl *t)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const node *n = b->items[i];
+		const node *found = NULL;
+		switch (n->kind) {
+		case N_INCLUDE: {
+			tpl *u = find_tpl(s, n->text);
+			s->search++;
+			if (u != NULL && reaches(s, u, t))
+				found = n;
+			break;
+		}
+		case N_IF:
+			for (const if_branch *br = n->branches; br != NULL && found == NULL;
+			     br = br->next)
+				found = looping_include(s, &br->b, t);
+			break;
+		case N_FOR:
+			found = looping_include(s, &n->b, t);
+			if (found == NULL)
+				found = looping_include(s, &n->empty, t);
+			break;
+		case N_BLOCK:
+			found = looping_include(s, &n->b, t);
+			break;
+		default:
+			break;
+		}
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
 nsupd_err tpl_set_check(tpl_set *s, char *err, size_t errsize)
 {
 	if (errsize > 0)
@@ -1066,6 +1152,25 @@ nsupd_err tpl_set_check(tpl_set *s, char *err, size_t errsize)
 				return NSUPD_ERR_INVALID;
 			}
 			cur = parent;
+		}
+	}
+	/* A template that renders itself again, through any chain of includes
+	 * and extends, would recurse until the depth limit, and two such
+	 * includes make that 2^MAX_DEPTH renders: refused here, once. */
+	for (tpl *t = s->list; t != NULL; t = t->next) {
+		perr pe = { .origin = t->origin, .buf = err, .size = errsize };
+		const node *n = looping_include(s, &t->root, t);
+		if (n != NULL) {
+			fail(&pe, n->line, "{%% include \"%s\" %%} leads back to %s (an endless loop)",
+			     n->text, t->name);
+			return NSUPD_ERR_INVALID;
+		}
+		tpl *parent = t->extends != NULL ? find_tpl(s, t->extends) : NULL;
+		s->search++;
+		if (parent != NULL && reaches(s, parent, t)) {
+			fail(&pe, t->extends_line, "{%% extends \"%s\" %%} leads back to %s (an endless loop)",
+			     t->extends, t->name);
+			return NSUPD_ERR_INVALID;
 		}
 	}
 	return NSUPD_OK;

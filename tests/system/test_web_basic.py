@@ -349,3 +349,17 @@ def test_broken_template_stops_startup(tmp_path):
     p = inst.run("serve", timeout=30)
     assert p.returncode != 0
     assert "%s:2: unclosed {%% if %%}" % bad in p.stderr, p.stderr
+
+
+def test_template_loop_stops_startup(tmp_path):
+    # Two includes of itself made one view of the page take minutes.
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    page = pages / "loop.html"
+    page.write_text('<p>\n{% include "custom/loop.html" %}{% include "custom/loop.html" %}</p>\n')
+    inst = Nsupd(tmp_path / "inst", extra="[web]\ncustom_pages = %s\n" % pages)
+    inst.migrate()
+    p = inst.run("serve", timeout=30)
+    assert p.returncode != 0
+    assert ('%s:2: {%% include "custom/loop.html" %%} leads back to custom/loop.html'
+            % page) in p.stderr, p.stderr

@@ -239,13 +239,16 @@ END_TEST
 
 START_TEST(include_cycle_is_bounded)
 {
-	/* A template including itself must not recurse forever. */
+	/* A template including itself is refused by the check; rendered
+	 * anyway (without the check), it still does not recurse forever. */
 	tpl_set *s = NULL;
 	ck_assert_int_eq(tpl_set_new(&s), NSUPD_OK);
 	const char *src = "x{% include \"self.html\" %}";
 	ck_assert_int_eq(tpl_set_add(s, "self.html", src, strlen(src), "self.html", err, sizeof(err)),
 			 NSUPD_OK);
-	ck_assert_int_eq(tpl_set_check(s, err, sizeof(err)), NSUPD_OK);
+	ck_assert_int_eq(tpl_set_check(s, err, sizeof(err)), NSUPD_ERR_INVALID);
+	ck_assert_str_eq(err, "self.html:1: {% include \"self.html\" %} leads back to self.html "
+			      "(an endless loop)");
 	char *out = NULL;
 	size_t len;
 	ck_assert_int_eq(tpl_render(s, "self.html", NULL, NULL, &out, &len), NSUPD_OK);
@@ -253,6 +256,50 @@ START_TEST(include_cycle_is_bounded)
 	ck_assert_uint_le(len, 64);
 	free(out);
 	tpl_set_free(s);
+}
+END_TEST
+
+/* Loops through other templates, and the harmless shapes next to them. */
+static nsupd_err check_set(const char *const *names, const char *const *srcs, size_t n)
+{
+	tpl_set *s = NULL;
+	ck_assert_int_eq(tpl_set_new(&s), NSUPD_OK);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(tpl_set_add(s, names[i], srcs[i], strlen(srcs[i]), names[i], err,
+					     sizeof(err)), NSUPD_OK);
+	nsupd_err e = tpl_set_check(s, err, sizeof(err));
+	tpl_set_free(s);
+	return e;
+}
+
+START_TEST(include_loops_refused)
+{
+	/* Two includes of itself: 2^depth renders before the depth limit
+	 * (found by fuzzing: one page view took minutes). */
+	const char *n1[] = { "p.html" };
+	const char *s1[] = { "{% include \"p.html\" %}{% include \"p.html\" %}" };
+	ck_assert_int_eq(check_set(n1, s1, 1), NSUPD_ERR_INVALID);
+	/* Through another template, inside if/for/block. */
+	const char *n2[] = { "a.html", "b.html" };
+	const char *s2[] = { "{% if x %}{% for i in l %}{% include \"b.html\" %}{% endfor %}{% endif %}",
+			     "{% block c %}{% include \"a.html\" %}{% endblock %}" };
+	ck_assert_int_eq(check_set(n2, s2, 2), NSUPD_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "leads back to"));
+	/* A parent that includes its child. */
+	const char *n3[] = { "base.html", "child.html" };
+	const char *s3[] = { "{% include \"child.html\" %}",
+			     "{% extends \"base.html\" %}{% block b %}x{% endblock %}" };
+	ck_assert_int_eq(check_set(n3, s3, 2), NSUPD_ERR_INVALID);
+	/* Shared includes are no loop: a diamond, and one include used twice. */
+	const char *n4[] = { "top.html", "l.html", "r.html", "leaf.html" };
+	const char *s4[] = { "{% include \"l.html\" %}{% include \"r.html\" %}{% include \"l.html\" %}",
+			     "{% include \"leaf.html\" %}", "{% include \"leaf.html\" %}", "leaf" };
+	ck_assert_int_eq(check_set(n4, s4, 4), NSUPD_OK);
+	const char *n5[] = { "base.html", "page.html", "csrf.html" };
+	const char *s5[] = { "{% include \"csrf.html\" %}{% block content %}{% endblock %}",
+			     "{% extends \"base.html\" %}{% block content %}{% include \"csrf.html\" %}"
+			     "{% endblock %}", "<input>" };
+	ck_assert_int_eq(check_set(n5, s5, 3), NSUPD_OK);
 }
 END_TEST
 
@@ -269,6 +316,7 @@ static Suite *template_suite(void)
 	tcase_add_test(tc, translation);
 	tcase_add_test(tc, override_replaces);
 	tcase_add_test(tc, include_cycle_is_bounded);
+	tcase_add_test(tc, include_loops_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, syntax_errors);
