@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request dns config web)
+[ ${#targets[@]} -gt 0 ] || targets=(request dns config web template)
 dir=${FUZZ_BUILD:-build-fuzz}
 
 if ! command -v clang >/dev/null; then

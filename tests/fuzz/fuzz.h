@@ -21,6 +21,9 @@ int fuzz_config(const uint8_t *data, size_t size);
  * login provider, answers of forwarding peers, two-factor codes, e-mail
  * addresses, translation catalogs. */
 int fuzz_web(const uint8_t *data, size_t size);
+/* What operators write besides the configuration: custom pages and
+ * overrides of the shipped templates. */
+int fuzz_template(const uint8_t *data, size_t size);
 
 /* A broken property: reported like a crash, so the fuzzer keeps the input. */
 #define FUZZ_ASSERT(cond)                                                                \

@@ -132,6 +132,28 @@ def web_seeds():
     return out
 
 
+def template_seeds():
+    return [
+        b'{% extends "base.html" %}{% block content %}<h1>{{ page_name|upper }}</h1>'
+        b'{% include "part.html" %}{% endblock %}',
+        b'{% if user.staff and not form.next == "x" or n != 2 %}a{% elif n %}b{% else %}c'
+        b'{% endif %}',
+        b'{% for h in hosts %}{{ loop.index }}:{{ h.name|default:"-" }}{% if loop.last %}.'
+        b'{% endif %}{% empty %}none{% endfor %}',
+        b'{% trans "Hosts" n=n %} {% trans "Hi %(name)s" name=user.name %}',
+        b'{{ user.id|int }} {{ n|yesno:"yes,no" }} {{ form.next|urlencode }} {{ 0|date }}'
+        b' {{ hosts|length }} {{{ user.name }}} {# note #}',
+        b'{% for kv in user %}{{ kv.key }}={{ kv.value }}{% endfor %}',
+        b'{% if (n == 3) and (user.name != none) %}y{% endif %}',
+        b'{% include "custom/page.html" %}',
+        b'{% extends "custom/page.html" %}',
+        b'{% block a %}{% block a %}{% endblock %}{% endblock %}',
+        b'{{ a.b.c.d.e.f }}{{ }}{{ "lit" }}{% if %}{% endif %}',
+        b'{% for x in %}{% endfor %}{% unknown %}{{ x|nofilter }}',
+        b'{{ x', b'{% if x %}', b'{#', b'\x00{{ n }}',
+    ]
+
+
 def write(target, inputs):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -149,6 +171,7 @@ def main():
     write("dns", dns_seeds())
     write("config", config_seeds())
     write("web", web_seeds())
+    write("template", template_seeds())
 
 
 if __name__ == "__main__":

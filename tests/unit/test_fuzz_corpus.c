@@ -18,6 +18,7 @@ static const struct {
 	{ "dns", fuzz_dns },
 	{ "config", fuzz_config },
 	{ "web", fuzz_web },
+	{ "template", fuzz_template },
 };
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))
 
