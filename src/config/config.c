@@ -424,6 +424,129 @@ static const char *set_email_resolver(nsupd_config *cfg, const char *value, void
 	return set_string(cfg, value, field, detail, detailsize);
 }
 
+/* How many nodes glibc's regcomp may build for an extended expression, up
+ * to REGEX_SIZE_MAX + 1. It copies the operand of "x+" (as "xx*") and of a
+ * bound "x{n,m}" (m copies), so nested repetitions multiply: "((a+)+)+..."
+ * and "(a{99}){99}{99}" need memory exponential in their length, and a
+ * 2 KB expression took 23 GB before the kernel killed nsupd (found by
+ * fuzzing). Syntax errors are left to regcomp. */
+#define REGEX_SIZE_MAX 20000
+
+typedef struct regex_scan {
+	const char *p;
+	int depth;
+} regex_scan;
+
+static unsigned long regex_cap(unsigned long v)
+{
+	return v > REGEX_SIZE_MAX ? REGEX_SIZE_MAX + 1 : v;
+}
+
+static unsigned long regex_alt_size(regex_scan *sc);
+
+/* One atom ((...), [...], \c, or a character) without its repetitions. */
+static unsigned long regex_atom_size(regex_scan *sc)
+{
+	const char *p = sc->p;
+	if (*p == '(') {
+		sc->p = p + 1;
+		if (++sc->depth > 64)
+			return REGEX_SIZE_MAX + 1;
+		unsigned long n = regex_alt_size(sc);
+		sc->depth--;
+		if (*sc->p == ')')
+			sc->p++;
+		return n + 1;
+	}
+	if (*p == '[') {
+		p++;
+		if (*p == '^')
+			p++;
+		if (*p == ']')
+			p++;
+		while (*p != '\0' && *p != ']') {
+			if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+				const char *end = strchr(p + 2, p[1]);
+				p = end != NULL && end[1] == ']' ? end + 2 : p + 1;
+			} else {
+				p++;
+			}
+		}
+		sc->p = *p == ']' ? p + 1 : p;
+		return 1;
+	}
+	if (*p == '\\' && p[1] != '\0')
+		p++;
+	sc->p = p + 1;
+	return 1;
+}
+
+/* A bound "{n}", "{n,}" or "{n,m}" at sc->p: how many copies it makes. */
+static unsigned long regex_bound_copies(regex_scan *sc)
+{
+	const char *p = sc->p + 1;
+	unsigned long n = 0, m;
+	while (*p >= '0' && *p <= '9')
+		n = regex_cap(n * 10 + (unsigned long)(*p++ - '0'));
+	m = n;
+	if (*p == ',') {
+		p++;
+		if (*p >= '0' && *p <= '9') {
+			m = 0;
+			while (*p >= '0' && *p <= '9')
+				m = regex_cap(m * 10 + (unsigned long)(*p++ - '0'));
+		} else {
+			m = n + 1;   /* {n,}: n copies and a star */
+		}
+	}
+	sc->p = *p == '}' ? p + 1 : p;
+	return m > n ? m : n;
+}
+
+static unsigned long regex_alt_size(regex_scan *sc)
+{
+	unsigned long total = 0;
+	while (*sc->p != '\0' && *sc->p != ')') {
+		if (*sc->p == '|') {
+			sc->p++;
+			total = regex_cap(total + 1);
+			continue;
+		}
+		unsigned long atom = regex_atom_size(sc);
+		for (;;) {
+			char c = *sc->p;
+			if (c == '*' || c == '?') {
+				sc->p++;
+				atom = regex_cap(atom + 1);
+			} else if (c == '+') {
+				sc->p++;
+				atom = regex_cap(2 * atom + 1);
+			} else if (c == '{' && sc->p[1] >= '0' && sc->p[1] <= '9') {
+				unsigned long copies = regex_bound_copies(sc);
+				atom = regex_cap(copies * atom + 1);
+			} else {
+				break;
+			}
+		}
+		total = regex_cap(total + atom);
+	}
+	return total;
+}
+
+static bool regex_too_big(const char *re)
+{
+	regex_scan sc = { .p = re };
+	unsigned long n = 0;
+	/* A ')' without its '(' ends regex_alt_size early: go on after it. */
+	for (;;) {
+		n = regex_cap(n + regex_alt_size(&sc));
+		if (*sc.p == '\0')
+			break;
+		sc.p++;
+	}
+	return n > REGEX_SIZE_MAX;
+}
+
 /* Regular expressions may hold commas ("a{2,3}"), so this list is split at
  * blanks instead: e-mail addresses never contain one. Each item must
  * compile, so a typo stops start-up instead of letting addresses through. */
@@ -438,6 +561,14 @@ static const char *set_regex_list(nsupd_config *cfg, const char *value, void *fi
 	char *save = NULL;
 	for (char *tok = strtok_r(copy, " \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, " \t", &save)) {
+		if (regex_too_big(tok)) {
+			snprintf(detail, detailsize,
+				 "regular expression too complex: '%.*s' (nested repetitions such as "
+				 "((a+)+)+ or (a{99}){99} make it too large to compile)",
+				 SHOW_MAX, tok);
+			problem = detail;
+			break;
+		}
 		regex_t re;
 		int rc = regcomp(&re, tok, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 		if (rc != 0) {

@@ -448,6 +448,36 @@ START_TEST(error_other_values)
 }
 END_TEST
 
+START_TEST(email_blacklist_size)
+{
+	nsupd_config cfg;
+	/* What operators write compiles quickly and is kept. */
+	load_ok(&cfg, "[site]\nemail_blacklist = (.+)+@spam\\.example$ ^[a-z0-9._%+-]{30,}@ "
+		      "(a{100}){190} x{19000} ((a|b)+)+@x\n");
+	ck_assert_uint_eq(cfg.n_email_blacklist, 5);
+	config_free(&cfg);
+	/* Nested repetitions multiply what regcomp builds (2^41 copies of
+	 * "i" here: 23 GB and minutes before the kernel killed the process). */
+	const char *huge[] = {
+		"li+++++++++++++++++++++++++++++++++++++++++st",
+		"((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
+		"a{99}{99}{99}", "((a|b){1000}){19}", "x{20000}", "(x{200}){200}",
+	};
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "[site]\nemail_blacklist = ^ok$ %s\n", huge[i]);
+		const char *msg = load_fail(text);
+		ck_assert_msg(strstr(msg, "t.conf:2: [site] email_blacklist: regular expression too "
+				      "complex: '") == msg, "%s: %s", huge[i], msg);
+	}
+	/* Broken syntax is still regcomp's to report, also when unbalanced. */
+	ck_assert_ptr_nonnull(strstr(load_fail("[site]\nemail_blacklist = a)+)+(\n"),
+				     "not a valid regular expression"));
+	ck_assert_ptr_nonnull(strstr(load_fail("[site]\nemail_blacklist = ((a+\n"),
+				     "not a valid regular expression"));
+}
+END_TEST
+
 START_TEST(error_syntax)
 {
 	ck_assert_str_eq(load_fail("[dns]\nttl = 60\njust some words\nttl = 5\n"),
@@ -1039,6 +1069,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, error_bad_prefix);
 	tcase_add_test(tc, error_other_values);
 	tcase_add_test(tc, error_syntax);
+	tcase_add_test(tc, email_blacklist_size);
 	tcase_add_test(tc, first_error_wins);
 	tcase_add_test(tc, error_buffer_small_or_absent);
 	suite_add_tcase(s, tc);
