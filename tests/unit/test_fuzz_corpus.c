@@ -25,7 +25,7 @@ static const struct {
 /* Fewer inputs than this means the corpus went missing, not that it passed. */
 #define MIN_INPUTS 8
 
-static size_t replay_file(const char *path, int (*run)(const uint8_t *, size_t))
+static void replay_file(const char *path, int (*run)(const uint8_t *, size_t))
 {
 	FILE *f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s", path);
@@ -45,7 +45,6 @@ static size_t replay_file(const char *path, int (*run)(const uint8_t *, size_t))
 	fclose(f);
 	run(buf, len);
 	free(buf);
-	return 1;
 }
 
 START_TEST(replay_corpus)
@@ -61,7 +60,8 @@ START_TEST(replay_corpus)
 			continue;
 		char path[8192];
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		n += replay_file(path, targets[_i].run);
+		replay_file(path, targets[_i].run);
+		n++;
 	}
 	closedir(d);
 	ck_assert_msg(n >= MIN_INPUTS, "%s holds %zu inputs, expected at least %d", dir, n,
