@@ -424,39 +424,52 @@ static const char *set_email_resolver(nsupd_config *cfg, const char *value, void
 	return set_string(cfg, value, field, detail, detailsize);
 }
 
-/* How many nodes glibc's regcomp may build for an extended expression, up
- * to REGEX_SIZE_MAX + 1. It copies the operand of "x+" (as "xx*") and of a
- * bound "x{n,m}" (m copies), so nested repetitions multiply: "((a+)+)+..."
- * and "(a{99}){99}{99}" need memory exponential in their length, and a
- * 2 KB expression took 23 GB before the kernel killed nsupd (found by
- * fuzzing). Syntax errors are left to regcomp. */
-#define REGEX_SIZE_MAX 20000
+/* glibc's regcomp copies the operand of "x+" (as "xx*") and of a bound
+ * "x{n,m}" (m copies), so nested repetitions multiply what it builds, and
+ * repetitions of what may match nothing ("(a|b*)+") make its work grow
+ * faster than its size. A 2 KB expression took 23 GB and minutes before
+ * the kernel killed nsupd, a 30-byte one half a second, and
+ * "(((a|b*)+){2}){700}" 41 s (found by fuzzing). So before compiling, an
+ * expression is refused when it repeats a repetition directly ("a+*",
+ * undefined in POSIX anyway), nests repetitions more than
+ * REGEX_NESTING_MAX deep, or would need more than REGEX_SIZE_MAX nodes:
+ * the worst shapes left take 0.1 s and 8 MB, and an e-mail address has at
+ * most 254 characters, so no useful expression is near the limits.
+ * Syntax errors are left to regcomp. */
+#define REGEX_SIZE_MAX 2000
+#define REGEX_NESTING_MAX 4
 
 typedef struct regex_scan {
 	const char *p;
-	int depth;
+	int groups;            /* open parentheses */
+	const char *problem;   /* why it is refused, or NULL */
 } regex_scan;
+
+typedef struct regex_part {
+	unsigned long size;    /* nodes, at most REGEX_SIZE_MAX + 1 */
+	int nesting;           /* repetitions nested inside, itself included */
+} regex_part;
 
 static unsigned long regex_cap(unsigned long v)
 {
 	return v > REGEX_SIZE_MAX ? REGEX_SIZE_MAX + 1 : v;
 }
 
-static unsigned long regex_alt_size(regex_scan *sc);
+static regex_part regex_alternatives(regex_scan *sc);
 
-/* One atom ((...), [...], \c, or a character) without its repetitions. */
-static unsigned long regex_atom_size(regex_scan *sc)
+/* One atom ((...), [...], \c, or a character) without its repetition. */
+static regex_part regex_atom(regex_scan *sc)
 {
 	const char *p = sc->p;
 	if (*p == '(') {
 		sc->p = p + 1;
-		if (++sc->depth > 64)
-			return REGEX_SIZE_MAX + 1;
-		unsigned long n = regex_alt_size(sc);
-		sc->depth--;
+		sc->groups++;
+		regex_part inner = regex_alternatives(sc);
+		sc->groups--;
 		if (*sc->p == ')')
 			sc->p++;
-		return n + 1;
+		inner.size = regex_cap(inner.size + 1);
+		return inner;
 	}
 	if (*p == '[') {
 		p++;
@@ -465,86 +478,84 @@ static unsigned long regex_atom_size(regex_scan *sc)
 		if (*p == ']')
 			p++;
 		while (*p != '\0' && *p != ']') {
-			if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-				const char *end = strchr(p + 2, p[1]);
-				p = end != NULL && end[1] == ']' ? end + 2 : p + 1;
-			} else {
-				p++;
-			}
+			const char *end = NULL;
+			if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '='))
+				end = strchr(p + 2, p[1]);
+			p = end != NULL && end[1] == ']' ? end + 2 : p + 1;
 		}
 		sc->p = *p == ']' ? p + 1 : p;
-		return 1;
+		return (regex_part){ 1, 0 };
 	}
 	if (*p == '\\' && p[1] != '\0')
 		p++;
 	sc->p = p + 1;
-	return 1;
+	return (regex_part){ 1, 0 };
 }
 
-/* A bound "{n}", "{n,}" or "{n,m}" at sc->p: how many copies it makes. */
-static unsigned long regex_bound_copies(regex_scan *sc)
+/* The number of copies a repetition at sc->p makes of its operand, or 0
+ * when sc->p holds none. */
+static unsigned long regex_repetition(regex_scan *sc)
 {
-	const char *p = sc->p + 1;
+	const char *p = sc->p;
+	if (*p == '*' || *p == '?' || *p == '+') {
+		sc->p = p + 1;
+		return *p == '+' ? 2 : 1;
+	}
+	if (*p != '{' || p[1] < '0' || p[1] > '9')
+		return 0;
 	unsigned long n = 0, m;
-	while (*p >= '0' && *p <= '9')
-		n = regex_cap(n * 10 + (unsigned long)(*p++ - '0'));
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		n = regex_cap(n * 10 + (unsigned long)(*p - '0'));
 	m = n;
 	if (*p == ',') {
 		p++;
-		if (*p >= '0' && *p <= '9') {
-			m = 0;
-			while (*p >= '0' && *p <= '9')
-				m = regex_cap(m * 10 + (unsigned long)(*p++ - '0'));
-		} else {
-			m = n + 1;   /* {n,}: n copies and a star */
-		}
+		m = n + 1;   /* {n,}: n copies and a star */
+		if (*p >= '0' && *p <= '9')
+			for (m = 0; *p >= '0' && *p <= '9'; p++)
+				m = regex_cap(m * 10 + (unsigned long)(*p - '0'));
 	}
 	sc->p = *p == '}' ? p + 1 : p;
-	return m > n ? m : n;
+	return m > n ? m : (n > 0 ? n : 1);
 }
 
-static unsigned long regex_alt_size(regex_scan *sc)
+static regex_part regex_alternatives(regex_scan *sc)
 {
-	unsigned long total = 0;
-	while (*sc->p != '\0' && *sc->p != ')') {
-		if (*sc->p == '|') {
+	regex_part all = { 0, 0 };
+	while (*sc->p != '\0' && !(*sc->p == ')' && sc->groups > 0)) {
+		if (*sc->p == '|' || *sc->p == ')') {
 			sc->p++;
-			total = regex_cap(total + 1);
+			all.size = regex_cap(all.size + 1);
 			continue;
 		}
-		unsigned long atom = regex_atom_size(sc);
-		for (;;) {
-			char c = *sc->p;
-			if (c == '*' || c == '?') {
-				sc->p++;
-				atom = regex_cap(atom + 1);
-			} else if (c == '+') {
-				sc->p++;
-				atom = regex_cap(2 * atom + 1);
-			} else if (c == '{' && sc->p[1] >= '0' && sc->p[1] <= '9') {
-				unsigned long copies = regex_bound_copies(sc);
-				atom = regex_cap(copies * atom + 1);
-			} else {
-				break;
-			}
+		regex_part atom = regex_atom(sc);
+		unsigned long copies = regex_repetition(sc);
+		if (copies > 0) {
+			atom.size = regex_cap(copies * atom.size + 1);
+			atom.nesting++;
+			if (regex_repetition(sc) > 0 && sc->problem == NULL)
+				sc->problem = "a repetition of a repetition, such as a+* or a{2}+, is "
+					      "undefined in POSIX";
+			if (atom.nesting > REGEX_NESTING_MAX && sc->problem == NULL)
+				sc->problem = "repetitions nested more than 4 deep, such as "
+					      "((((a+)+)+)+)+";
 		}
-		total = regex_cap(total + atom);
+		all.size = regex_cap(all.size + atom.size);
+		if (atom.nesting > all.nesting)
+			all.nesting = atom.nesting;
 	}
-	return total;
+	return all;
 }
 
-static bool regex_too_big(const char *re)
+/* Why glibc should not compile re (see above), or NULL. */
+static const char *regex_refusal(const char *re)
 {
 	regex_scan sc = { .p = re };
-	unsigned long n = 0;
-	/* A ')' without its '(' ends regex_alt_size early: go on after it. */
-	for (;;) {
-		n = regex_cap(n + regex_alt_size(&sc));
-		if (*sc.p == '\0')
-			break;
-		sc.p++;
-	}
-	return n > REGEX_SIZE_MAX;
+	regex_part all = regex_alternatives(&sc);
+	if (sc.problem != NULL)
+		return sc.problem;
+	if (all.size > REGEX_SIZE_MAX)
+		return "nested repetitions such as (a{99}){99} would make it too large to compile";
+	return NULL;
 }
 
 /* Regular expressions may hold commas ("a{2,3}"), so this list is split at
@@ -561,11 +572,10 @@ static const char *set_regex_list(nsupd_config *cfg, const char *value, void *fi
 	char *save = NULL;
 	for (char *tok = strtok_r(copy, " \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, " \t", &save)) {
-		if (regex_too_big(tok)) {
-			snprintf(detail, detailsize,
-				 "regular expression too complex: '%.*s' (nested repetitions such as "
-				 "((a+)+)+ or (a{99}){99} make it too large to compile)",
-				 SHOW_MAX, tok);
+		const char *refusal = regex_refusal(tok);
+		if (refusal != NULL) {
+			snprintf(detail, detailsize, "regular expression refused: '%.*s' (%s)",
+				 SHOW_MAX, tok, refusal);
 			problem = detail;
 			break;
 		}
