@@ -45,9 +45,25 @@ for t in "${targets[@]}"; do
 	fi
 	grep -E "^stat::(number_of_executed_units|new_units_added)" "$dir/fuzz-$t.log" | tr '\n' ' '
 	echo
-	# Keep only what adds coverage to the corpus.
-	"$dir/tests/fuzz/fuzz_$t" -merge=1 -max_len=4096 "$corpus" "$found" \
-		>/dev/null 2>"$dir/merge-$t.log" || status=1
-	rm -rf "$found"
+	# The corpus keeps the seeds, the inputs that once failed (found-*) and
+	# a minimal set covering every edge reached so far (named by their
+	# SHA-1, as libFuzzer names them). Edges, not hit counts: that keeps it
+	# to a few hundred small files per target.
+	merged=$dir/merged-$t
+	rm -rf "$merged"
+	mkdir -p "$merged"
+	if "$dir/tests/fuzz/fuzz_$t" -merge=1 -use_counters=0 -max_len=4096 "$merged" \
+		"$corpus" "$found" >/dev/null 2>"$dir/merge-$t.log"; then
+		for f in "$corpus"/seed-* "$corpus"/found-*; do
+			[ -e "$f" ] && rm -f "$merged/$(sha1sum "$f" | cut -c1-40)"
+		done
+		find "$corpus" -type f ! -name 'seed-*' ! -name 'found-*' -delete
+		cp "$merged"/* "$corpus"/ 2>/dev/null || true
+		echo "fuzz.sh: $t corpus: $(find "$corpus" -type f | wc -l) inputs"
+	else
+		status=1
+		echo "fuzz.sh: merging $t failed, see $dir/merge-$t.log" >&2
+	fi
+	rm -rf "$found" "$merged"
 done
 exit $status
