@@ -99,7 +99,8 @@ char *arena_strndup(arena *a, const char *s, size_t n)
 	char *p = arena_alloc(a, n + 1);
 	if (p == NULL)
 		return NULL;
-	memcpy(p, s, n);
+	if (n > 0)   /* s may be NULL then */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

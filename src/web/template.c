@@ -979,7 +979,7 @@ nsupd_err tpl_set_add(tpl_set *s, const char *name, const char *source, size_t l
 	if (errsize > 0)
 		err[0] = '\0';
 	perr pe = { .origin = origin != NULL ? origin : name, .buf = err, .size = errsize };
-	if (memchr(source, '\0', len) != NULL) {
+	if (len > 0 && memchr(source, '\0', len) != NULL) {
 		fail(&pe, 1, "contains a NUL byte");
 		return NSUPD_ERR_INVALID;
 	}
