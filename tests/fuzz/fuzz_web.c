@@ -17,6 +17,7 @@
 #include "web/oidc.h"
 #include "web/template.h"
 #include "web/totp.h"
+#include "web/web.h"
 
 #define NOW 1700000000
 #define ISSUER "https://idp.example"
@@ -183,12 +184,27 @@ static void escape(const char *s)
 	free(out);
 }
 
+/* The "next" of a login or language form: where the answer redirects. An
+ * accepted value must stay on this site whatever a browser makes of it. */
+static void redirect_target(const char *s)
+{
+	if (!web_is_local_path(s))
+		return;
+	FUZZ_ASSERT(s[0] == '/' && s[1] != '/' && s[1] != '\\');
+	FUZZ_ASSERT(strstr(s, "//") == NULL && strchr(s, '\\') == NULL);
+	for (const char *p = s; *p != '\0'; p++)
+		FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f);
+	size_t path = strcspn(s, "?#");
+	for (size_t i = 0; i < path; i++)
+		FUZZ_ASSERT(s[i] != '%' && !(s[i] == '/' && s[i + 1] == '.'));
+}
+
 int fuzz_web(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	char *s = fuzz_strndup(data + 1, size - 1);
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0: accept_language(s); break;
 	case 1: po_file(s, strlen(s)); break;
 	case 2: id_token(s); break;
@@ -196,7 +212,8 @@ int fuzz_web(const uint8_t *data, size_t size)
 	case 4: peer_answer(data + 1, size - 1); break;
 	case 5: two_factor(s); break;
 	case 6: email(s); break;
-	default: escape(s); break;
+	case 7: escape(s); break;
+	default: redirect_target(s); break;
 	}
 	free(s);
 	return 0;

@@ -128,7 +128,10 @@ def web_seeds():
            b"\x04\x00\x00", b"\x04\x01\xf4<html>911</html>",
            b"\x05123456", b"\x05 123 456 ", b"\x05abcdef", b"\x05ab12c-de34f",
            b"\x06a@example.org", b"\x06admin@example.com", b"\x06a@b", b"\x06" + b"x" * 300,
-           b"\x07<script>alert('x')&\"</script>", b"\x07plain", b"\x07&amp;"]
+           b"\x07<script>alert('x')&\"</script>", b"\x07plain", b"\x07&amp;",
+           b"\x08/overview/", b"\x08//evil.example/", b"\x08/\\evil.example", b"\x08/a/../b",
+           b"\x08/host/1/?next=//x#y", b"\x08https://evil.example/", b"\x08/%2e%2e/",
+           b"\x08/\tx"]
     return out
 
 
