@@ -20,6 +20,12 @@
 #include "util/arena.h"
 
 #define MAX_DEPTH 32          /* include/extends nesting at render time */
+/* Parsing and rendering recurse into nested tags and parentheses, and every
+ * level of nested loops multiplies the work of a render, so a template (an
+ * operator's file) that nests deeper is refused with FILE:LINE. */
+#define MAX_NESTING 64        /* {% if %}, {% for %} and {% block %} inside each other */
+#define MAX_LOOP_NESTING 8    /* {% for %} inside {% for %} */
+#define MAX_EXPR_NESTING 64   /* parentheses and "not" inside each other */
 #define MAX_TRANS_ARGS 8
 #define MAX_PATH_SEGS 12
 
@@ -304,6 +310,7 @@ typedef struct parser {
 	const char *p;            /* current tag/var content */
 	size_t len, pos;
 	tok cur;
+	int nesting, loops, expr_nesting;   /* how deep the parse is (MAX_*) */
 } parser;
 
 static bool name_char(char c)
@@ -441,6 +448,18 @@ static const struct {
 
 static expr *parse_or(parser *ps);
 
+/* One level deeper into parentheses or "not" (the caller steps back out
+ * with ps->expr_nesting--, whatever this returns). */
+static bool expr_enter(parser *ps)
+{
+	if (++ps->expr_nesting > MAX_EXPR_NESTING) {
+		fail(ps->pe, ps->line, "expression nested more than %d deep", MAX_EXPR_NESTING);
+		return false;
+	}
+	return true;
+}
+
+
 static bool parse_filters(parser *ps, expr *e)
 {
 	filter **tail = &e->filters;
@@ -498,7 +517,8 @@ static expr *parse_primary(parser *ps)
 	char what[64];
 	if (is_tok(ps, T_OP, "(")) {
 		advance(ps);
-		e = parse_or(ps);
+		e = expr_enter(ps) ? parse_or(ps) : NULL;
+		ps->expr_nesting--;
 		if (e == NULL)
 			return NULL;
 		if (!is_tok(ps, T_OP, ")")) {
@@ -582,7 +602,8 @@ static expr *parse_not(parser *ps)
 {
 	if (is_tok(ps, T_NAME, "not")) {
 		advance(ps);
-		expr *inner = parse_not(ps);
+		expr *inner = expr_enter(ps) ? parse_not(ps) : NULL;
+		ps->expr_nesting--;
 		if (inner == NULL)
 			return NULL;
 		expr *e = new_expr(ps, E_NOT);
@@ -741,10 +762,17 @@ static bool parse_for(parser *ps, const item *it, node *n)
 	n->e = parse_full_expr(ps, "for");
 	if (n->e == NULL)
 		return false;
+	if (ps->loops >= MAX_LOOP_NESTING) {
+		fail(ps->pe, it->line, "{%% for %%} nested more than %d deep", MAX_LOOP_NESTING);
+		return false;
+	}
 	static const char *const ends[] = { "empty", "endfor", NULL };
 	char word[16];
 	item end;
-	if (!parse_body(ps, &n->b, ends, "for", it->line, word, sizeof(word), &end))
+	ps->loops++;
+	bool ok = parse_body(ps, &n->b, ends, "for", it->line, word, sizeof(word), &end);
+	ps->loops--;
+	if (!ok)
 		return false;
 	if (strcmp(word, "empty") == 0) {
 		static const char *const ends2[] = { "endfor", NULL };
@@ -810,8 +838,25 @@ static bool parse_trans(parser *ps, const item *it, node *n)
 	return true;
 }
 
+static bool parse_items(parser *ps, body *b, const char *const *ends, const char *opener,
+			int open_line, char *end_word, size_t end_size, item *end_item);
+
 static bool parse_body(parser *ps, body *b, const char *const *ends, const char *opener,
 		       int open_line, char *end_word, size_t end_size, item *end_item)
+{
+	if (ps->nesting > MAX_NESTING) {   /* the template itself is level 0 */
+		fail(ps->pe, open_line, "{%% %s %%} nested more than %d deep", opener, MAX_NESTING);
+		return false;
+	}
+	ps->nesting++;
+	bool ok = parse_items(ps, b, ends, opener, open_line, end_word, end_size, end_item);
+	ps->nesting--;
+	return ok;
+}
+
+/* The items of one body up to one of its end tags (parse_body). */
+static bool parse_items(parser *ps, body *b, const char *const *ends, const char *opener,
+			int open_line, char *end_word, size_t end_size, item *end_item)
 {
 	for (;;) {
 		item it = next_item(&ps->lx);

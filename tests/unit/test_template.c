@@ -272,6 +272,76 @@ static nsupd_err check_set(const char *const *names, const char *const *srcs, si
 	return e;
 }
 
+/* A template of n copies of open, then mid, then n copies of close. */
+static char *nested(const char *open, const char *mid, const char *close, int n)
+{
+	size_t lo = strlen(open), lm = strlen(mid), lc = strlen(close);
+	char *p = malloc((size_t)n * (lo + lc) + lm + 1);
+	ck_assert_ptr_nonnull(p);
+	char *q = p;
+	for (int i = 0; i < n; i++, q += lo)
+		memcpy(q, open, lo);
+	memcpy(q, mid, lm);
+	q += lm;
+	for (int i = 0; i < n; i++, q += lc)
+		memcpy(q, close, lc);
+	*q = '\0';
+	return p;
+}
+
+static nsupd_err add_one(const char *src)
+{
+	tpl_set *s = NULL;
+	ck_assert_int_eq(tpl_set_new(&s), NSUPD_OK);
+	nsupd_err e = tpl_set_add(s, "n.html", src, strlen(src), "n.html", err, sizeof(err));
+	tpl_set_free(s);
+	return e;
+}
+
+START_TEST(nesting_limits)
+{
+	/* Each level of nested loops multiplies the render: 20 loops over 3
+	 * keys took longer than the fuzzer's 10 s (found by fuzzing). And
+	 * without a limit, deep nesting overflows the parser's stack. */
+	static const struct {
+		const char *open, *mid, *close;
+		int ok, refused;
+		const char *msg;
+	} cases[] = {
+		{ "{% for x in l %}", "x", "{% endfor %}", 8, 9, "n.html:1: {% for %} nested more than 8 deep" },
+		{ "{% if x %}", "x", "{% endif %}", 64, 65, "n.html:1: {% if %} nested more than 64 deep" },
+		{ "{% block b %}", "x", "{% endblock %}", 1, 100000, "nested more than 64 deep" },
+		{ "{{ ", "(", "", 0, 0, NULL },
+	};
+	for (size_t i = 0; cases[i].msg != NULL; i++) {
+		char *src = nested(cases[i].open, cases[i].mid, cases[i].close, cases[i].ok);
+		ck_assert_msg(add_one(src) == NSUPD_OK, "%d x %s: %s", cases[i].ok, cases[i].open, err);
+		free(src);
+		src = nested(cases[i].open, cases[i].mid, cases[i].close, cases[i].refused);
+		ck_assert_int_eq(add_one(src), NSUPD_ERR_INVALID);
+		ck_assert_msg(strstr(err, cases[i].msg) != NULL, "%s", err);
+		free(src);
+	}
+	char *src = nested("(", "x", ")", 64);
+	char *tag = nested("{{ ", src, " }}", 1);
+	ck_assert_msg(add_one(tag) == NSUPD_OK, "%s", err);
+	free(src);
+	free(tag);
+	src = nested("(", "x", ")", 100000);
+	tag = nested("{{ ", src, " }}", 1);
+	ck_assert_int_eq(add_one(tag), NSUPD_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "expression nested more than 64 deep"));
+	free(src);
+	free(tag);
+	src = nested("not ", "x", "", 100000);
+	tag = nested("{% if ", src, " %}y{% endif %}", 1);
+	ck_assert_int_eq(add_one(tag), NSUPD_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "expression nested more than 64 deep"));
+	free(src);
+	free(tag);
+}
+END_TEST
+
 START_TEST(include_loops_refused)
 {
 	/* Two includes of itself: 2^depth renders before the depth limit
@@ -317,6 +387,7 @@ static Suite *template_suite(void)
 	tcase_add_test(tc, override_replaces);
 	tcase_add_test(tc, include_cycle_is_bounded);
 	tcase_add_test(tc, include_loops_refused);
+	tcase_add_test(tc, nesting_limits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, syntax_errors);
