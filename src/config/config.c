@@ -438,6 +438,7 @@ static const char *set_email_resolver(nsupd_config *cfg, const char *value, void
  * Syntax errors are left to regcomp. */
 #define REGEX_SIZE_MAX 2000
 #define REGEX_NESTING_MAX 4
+#define REGEX_GROUPS_MAX 64
 
 typedef struct regex_scan {
 	const char *p;
@@ -462,6 +463,13 @@ static regex_part regex_atom(regex_scan *sc)
 {
 	const char *p = sc->p;
 	if (*p == '(') {
+		if (sc->groups >= REGEX_GROUPS_MAX) {
+			/* Deeper would only deepen this recursion (and regcomp's). */
+			if (sc->problem == NULL)
+				sc->problem = "parentheses nested more than 64 deep";
+			sc->p = p + strlen(p);
+			return (regex_part){ 1, 0 };
+		}
 		sc->p = p + 1;
 		sc->groups++;
 		regex_part inner = regex_alternatives(sc);

@@ -459,7 +459,6 @@ static bool expr_enter(parser *ps)
 	return true;
 }
 
-
 static bool parse_filters(parser *ps, expr *e)
 {
 	filter **tail = &e->filters;

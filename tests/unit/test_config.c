@@ -482,6 +482,16 @@ START_TEST(email_blacklist_size)
 		ck_assert_msg(strstr(msg, want) == msg && strstr(msg, refused[i].why) != NULL,
 			      "%s: %s", refused[i].re, msg);
 	}
+	/* Parentheses alone, 100 000 deep (the check must not recurse that far). */
+	size_t deep = 100000;
+	char *text = malloc(2 * deep + 64);
+	ck_assert_ptr_nonnull(text);
+	char *q = text + sprintf(text, "[site]\nemail_blacklist = ");
+	memset(q, '(', deep);
+	memset(q + deep, ')', deep);
+	strcpy(q + 2 * deep, "\n");
+	ck_assert_ptr_nonnull(strstr(load_fail(text), "parentheses nested more than 64 deep"));
+	free(text);
 	/* Broken syntax is still regcomp's to report, also when unbalanced. */
 	ck_assert_ptr_nonnull(strstr(load_fail("[site]\nemail_blacklist = a)+)+(\n"),
 				     "not a valid regular expression"));
